@@ -1,0 +1,12 @@
+/**
+ * logfiber: asynchronous, batched, bounded logging for Effect programs.
+ * Import the modules as namespaces: `import { AsyncLogger, FileSink } from "logfiber"`.
+ * @since 0.1.0
+ */
+export * as AsyncLogger from "./AsyncLogger.js"
+export * as ConsoleSink from "./ConsoleSink.js"
+export * as FileSink from "./FileSink.js"
+export * as Format from "./Format.js"
+export * as LogRecord from "./LogRecord.js"
+export * as LogSink from "./LogSink.js"
+export * as TestSink from "./TestSink.js"

@@ -1,0 +1,364 @@
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Format from "../Format.js"
+import type { LogRecord } from "../LogRecord.js"
+import type { LogSinkService } from "../LogSink.js"
+import { renderBatch } from "./lines.js"
+import { normalize } from "./normalize.js"
+import { RecordQueue } from "./recordQueue.js"
+import { writeStderr } from "./stderr.js"
+
+export type Captured = Logger.Logger.Options<unknown>
+
+export type LevelInput = LogLevel.Literal | LogLevel.LogLevel
+
+export interface ResolvedOptions {
+  readonly capacity: number
+  readonly overflow: "dropping" | "sliding"
+  readonly batchSize: number
+  readonly batchWindow: Duration.DurationInput | Schedule.Schedule<unknown, unknown>
+  readonly shutdownTimeout: Duration.DurationInput
+  readonly minimumLevel: LogLevel.LogLevel
+  readonly criticalLevel: LogLevel.LogLevel
+  readonly replace: boolean
+  readonly mode: "async" | "sync"
+  readonly retry: Schedule.Schedule<unknown, unknown>
+  readonly normalize: (options: Captured, seq: number) => LogRecord
+}
+
+export interface Stats {
+  readonly offered: number
+  readonly written: number
+  readonly dropped: number
+  readonly failed: number
+  readonly pending: number
+  readonly batches: number
+  readonly retries: number
+}
+
+export const metrics = {
+  offered: Metric.counter("logfiber_records_offered", { description: "Records offered to the logger" }),
+  written: Metric.counter("logfiber_records_written", { description: "Records written by a sink" }),
+  dropped: Metric.counter("logfiber_records_dropped", { description: "Records dropped on a full queue" }),
+  failed: Metric.counter("logfiber_records_failed", { description: "Records a sink failed to write" }),
+  batches: Metric.counter("logfiber_batches_written", { description: "Batches written by a sink" }),
+  retries: Metric.counter("logfiber_sink_retries", { description: "Sink write retries" }),
+  pending: Metric.gauge("logfiber_records_pending", { description: "Records queued or being written" })
+} as const
+
+interface FlushWaiter {
+  readonly target: number
+  readonly resume: () => void
+}
+
+const isSchedule = (u: unknown): u is Schedule.Schedule<unknown, unknown> => Schedule.isSchedule(u)
+
+const failureReason = (cause: Cause.Cause<unknown>): string => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure)) {
+    const error = failure.value
+    return error instanceof Error ? error.message : String(error)
+  }
+  return Cause.pretty(cause).split("\n")[0] ?? "defect"
+}
+
+export interface AsyncLoggerRuntime {
+  readonly logger: Logger.Logger<unknown, void>
+  readonly stats: Effect.Effect<Stats>
+  readonly flush: Effect.Effect<void>
+  readonly underPressure: () => boolean
+}
+
+export const make = (
+  options: ResolvedOptions,
+  sink: LogSinkService
+): Effect.Effect<AsyncLoggerRuntime, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const queue = new RecordQueue<Captured>(options.capacity)
+    const batchSize = options.batchSize
+    const minOrdinal = options.minimumLevel.ordinal
+    const criticalOrdinal = options.criticalLevel.ordinal
+    const sliding = options.overflow === "sliding"
+    const syncMode = options.mode === "sync"
+    const normalizeRecord = options.normalize
+
+    let offered = 0
+    let written = 0
+    let dropped = 0
+    let failed = 0
+    let batches = 0
+    let retries = 0
+    let inFlight = 0
+    let closing = false
+    let waiter: (() => void) | null = null
+    let wantSize = 1
+    // true from the moment the writer is woken until it runs: producers should give way
+    let writerWoken = false
+    const pressureMark = Math.max(1, Math.min(batchSize, Math.floor(options.capacity / 2)))
+    const underPressure = (): boolean => writerWoken && queue.size >= pressureMark
+    const flushWaiters: Array<FlushWaiter> = []
+    let windowGeneration = 0
+
+    const wake = (): void => {
+      const w = waiter
+      if (w !== null) {
+        waiter = null
+        writerWoken = true
+        w()
+      }
+    }
+
+    const safeNormalize = (captured: Captured, seq: number): LogRecord => {
+      try {
+        return normalizeRecord(captured, seq)
+      } catch (error) {
+        return {
+          seq,
+          time: Date.now(),
+          level: captured.logLevel.label,
+          message: "[logfiber: record could not be normalized]",
+          fields: { error: error instanceof Error ? error.message : String(error) },
+          annotations: {},
+          spans: {},
+          fiber: "#?",
+          cause: undefined
+        }
+      }
+    }
+
+    const toStderr = (records: ReadonlyArray<LogRecord>, why: string): void => {
+      writeStderr(`logfiber: ${why}\n` + (records.length > 0 ? renderBatch(Format.json, records) : ""))
+    }
+
+    /** Write one record now, on the caller's fiber (critical records on a full queue, shutdown, sync mode). */
+    const writeNow = (captured: Captured, seq: number): void => {
+      const record = safeNormalize(captured, seq)
+      if (sink.writeSync !== undefined) {
+        try {
+          sink.writeSync([record])
+          written++
+        } catch (error) {
+          failed++
+          toStderr([record], `sink ${sink.name} failed a synchronous write (${String(error)}); 1 record follows`)
+        }
+        return
+      }
+      if (syncMode) {
+        // a sink without a synchronous write: run its write inline if it completes synchronously
+        const exit = Effect.runSyncExit(sink.write([record]))
+        if (exit._tag === "Success") {
+          written++
+          return
+        }
+        failed++
+        toStderr([record], `sink ${sink.name} failed an inline write (${failureReason(exit.cause)}); 1 record follows`)
+        return
+      }
+      written++
+      writeStderr(renderBatch(Format.json, [record]))
+    }
+
+    const log = (captured: Captured): void => {
+      if (captured.logLevel.ordinal < minOrdinal) return
+      const seq = ++offered
+      if (syncMode || closing) return writeNow(captured, seq)
+      if (queue.offer(captured, seq)) {
+        if (waiter !== null && queue.size >= wantSize) wake()
+        return
+      }
+      if (captured.logLevel.ordinal >= criticalOrdinal) return writeNow(captured, seq)
+      if (!sliding) {
+        dropped++
+        return
+      }
+      const evicted = queue.shift()!
+      if (evicted.item.logLevel.ordinal >= criticalOrdinal) writeNow(evicted.item, evicted.seq)
+      else dropped++
+      queue.offer(captured, seq)
+    }
+
+    const logger = Logger.make<unknown, void>(log)
+
+    // ---- metrics: deltas pushed from the writer, never from the hot path ----
+    const reported = { offered: 0, written: 0, dropped: 0, failed: 0, batches: 0, retries: 0 }
+    const current = () => ({ offered, written, dropped, failed, batches, retries })
+    const syncMetrics = (): void => {
+      const now = current()
+      for (const key of ["offered", "written", "dropped", "failed", "batches", "retries"] as const) {
+        const delta = now[key] - reported[key]
+        if (delta > 0) {
+          metrics[key].unsafeUpdate(delta, [])
+          reported[key] = now[key]
+        }
+      }
+      metrics.pending.unsafeUpdate(queue.size + inFlight, [])
+    }
+
+    const stats: Effect.Effect<Stats> = Effect.sync(() => {
+      syncMetrics()
+      return { offered, written, dropped, failed, pending: queue.size + inFlight, batches, retries }
+    })
+
+    // ---- flush bookkeeping ----
+    const settled = (target: number): boolean => inFlight === 0 && queue.oldestSeq() > target
+    const resolveFlushWaiters = (): void => {
+      if (flushWaiters.length === 0) return
+      for (let i = flushWaiters.length - 1; i >= 0; i--) {
+        const w = flushWaiters[i]!
+        if (settled(w.target)) {
+          flushWaiters.splice(i, 1)
+          w.resume()
+        }
+      }
+    }
+    const urgent = (): boolean => closing || flushWaiters.length > 0
+
+    // ---- the writer fiber ----
+    const waitFor = (n: number): Effect.Effect<void> =>
+      Effect.async<void>((resume) => {
+        if (queue.size >= n || (n > 1 && urgent()) || (n === 1 && closing)) {
+          resume(Effect.void)
+          return
+        }
+        wantSize = n
+        waiter = () => resume(Effect.void)
+        return Effect.sync(() => {
+          waiter = null
+        })
+      }).pipe(Effect.ensuring(Effect.sync(() => {
+        writerWoken = false
+      })))
+
+    const windowWait: Effect.Effect<void> = isSchedule(options.batchWindow)
+      ? yield* Schedule.driver(options.batchWindow).pipe(
+        Effect.map((driver) =>
+          driver.next(undefined).pipe(Effect.asVoid, Effect.catchAll(() => driver.reset))
+        )
+      )
+      : Effect.sleep(options.batchWindow)
+
+    const batchBuffer: Array<LogRecord> = []
+    const writeNext: Effect.Effect<void> = Effect.suspend(() => {
+      const n = queue.drainInto(batchSize, (captured, seq, i) => {
+        batchBuffer[i] = safeNormalize(captured, seq)
+      })
+      const batch = batchBuffer.slice(0, n)
+      inFlight = n
+      let attempts = 0
+      const attempt = Effect.suspend(() => {
+        if (attempts++ > 0) retries++
+        return sink.write(batch)
+      })
+      return attempt.pipe(
+        Effect.retry(options.retry),
+        Effect.matchCause({
+          onSuccess: () => {
+            written += n
+            batches++
+          },
+          onFailure: (cause) => {
+            if (Cause.isInterruptedOnly(cause)) return
+            failed += n
+            toStderr(
+              batch,
+              `sink ${sink.name} failed after ${attempts} attempt(s): ${failureReason(cause)}; ${n} record(s) follow`
+            )
+          }
+        }),
+        Effect.ensuring(Effect.sync(() => {
+          inFlight = 0
+          syncMetrics()
+          resolveFlushWaiters()
+        }))
+      )
+    })
+
+    const writerLoop: Effect.Effect<void> = Effect.gen(function*() {
+      while (true) {
+        if (queue.size === 0) {
+          resolveFlushWaiters()
+          if (closing) return
+          yield* waitFor(1)
+          continue
+        }
+        if (queue.size < batchSize && !urgent()) {
+          // Wait for a full batch or the window, whichever first. The timer is a separate fiber
+          // so that a full batch resumes the writer directly, in one scheduling hop.
+          const generation = ++windowGeneration
+          const timer = yield* Effect.forkDaemon(
+            Effect.zipRight(windowWait, Effect.sync(() => generation === windowGeneration && wake()))
+          )
+          yield* waitFor(batchSize)
+          windowGeneration++
+          yield* Fiber.interruptFork(timer)
+        }
+        yield* writeNext
+      }
+    })
+
+    // Supervision: a defect in the loop is reported and the loop restarts; interruption ends it.
+    const supervisedWriter: Effect.Effect<void> = writerLoop.pipe(
+      Effect.catchAllCause((cause) =>
+        Cause.isInterruptedOnly(cause)
+          ? Effect.failCause(cause)
+          : Effect.zipRight(
+            Effect.sync(() => toStderr([], `writer fiber died, restarting: ${Cause.pretty(cause)}`)),
+            Effect.suspend(() => supervisedWriter)
+          )
+      )
+    )
+
+    // The writer drains everything queued before it gives the thread back: with the default
+    // budget (2,048 operations) it would get one turn per round of N producer fibers and fall behind.
+    const writerFiber = syncMode
+      ? undefined
+      : yield* Effect.forkDaemon(Effect.withMaxOpsBeforeYield(supervisedWriter, Number.MAX_SAFE_INTEGER))
+
+    const flushSink = sink.flush.pipe(
+      Effect.catchAllCause((cause) => Effect.sync(() => toStderr([], `sink ${sink.name} flush failed: ${failureReason(cause)}`)))
+    )
+
+    const flush: Effect.Effect<void> = Effect.suspend(() => {
+      const target = offered
+      if (settled(target)) return flushSink
+      return Effect.async<void>((resume) => {
+        flushWaiters.push({ target, resume: () => resume(Effect.void) })
+        wake()
+      }).pipe(Effect.zipRight(flushSink))
+    })
+
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        closing = true
+        wake()
+        const drained = yield* Effect.gen(function*() {
+          if (writerFiber !== undefined) yield* Fiber.await(writerFiber)
+          yield* flushSink
+        }).pipe(Effect.timeoutOption(options.shutdownTimeout))
+        if (Option.isNone(drained)) {
+          if (writerFiber !== undefined) yield* Fiber.interruptFork(writerFiber)
+          const leftover: Array<LogRecord> = batchBuffer.slice(0, inFlight)
+          queue.drainInto(queue.size, (captured, seq) => void leftover.push(safeNormalize(captured, seq)))
+          failed += leftover.length
+          inFlight = 0
+          toStderr(
+            leftover,
+            `shutdown timed out after ${Duration.format(Duration.decode(options.shutdownTimeout))}; ` +
+              `${leftover.length} record(s) not written to ${sink.name} follow`
+          )
+        }
+        for (const w of flushWaiters.splice(0)) w.resume()
+        syncMetrics()
+      })
+    )
+
+    return { logger, stats, flush, underPressure }
+  })

@@ -1,0 +1,56 @@
+/**
+ * A fixed-capacity ring buffer of captured log calls. The hot path only does an array store
+ * and two integer updates; no node allocation, no Chunk, no Effect.
+ */
+export class RecordQueue<A> {
+  private readonly items: Array<A | undefined>
+  private readonly seqs: Float64Array
+  private head = 0
+  size = 0
+
+  constructor(readonly capacity: number) {
+    this.items = new Array<A | undefined>(capacity)
+    this.seqs = new Float64Array(capacity)
+  }
+
+  /** false when full */
+  offer(item: A, seq: number): boolean {
+    if (this.size === this.capacity) return false
+    let tail = this.head + this.size
+    if (tail >= this.capacity) tail -= this.capacity
+    this.items[tail] = item
+    this.seqs[tail] = seq
+    this.size++
+    return true
+  }
+
+  /** Sequence number of the oldest item, or Infinity when empty. */
+  oldestSeq(): number {
+    return this.size === 0 ? Infinity : this.seqs[this.head]!
+  }
+
+  /** Remove the oldest item (for the sliding strategy). */
+  shift(): { readonly item: A; readonly seq: number } | undefined {
+    if (this.size === 0) return undefined
+    const item = this.items[this.head]!
+    const seq = this.seqs[this.head]!
+    this.items[this.head] = undefined
+    this.head = this.head + 1 === this.capacity ? 0 : this.head + 1
+    this.size--
+    return { item, seq }
+  }
+
+  /** Move up to `max` oldest items into `f`, in order; returns how many. */
+  drainInto(max: number, f: (item: A, seq: number, index: number) => void): number {
+    const n = Math.min(max, this.size)
+    let index = this.head
+    for (let i = 0; i < n; i++) {
+      f(this.items[index]!, this.seqs[index]!, i)
+      this.items[index] = undefined
+      index = index + 1 === this.capacity ? 0 : index + 1
+    }
+    this.head = index
+    this.size -= n
+    return n
+  }
+}
