@@ -14,10 +14,23 @@
  * @since 0.1.0
  */
 import type { LogRecord } from "./LogRecord.js"
-import { stringify } from "./internal/safeJson.js"
+import { stringify, stringifyObject } from "./internal/safeJson.js"
 
 /** A format renders one record as one line (no trailing newline). @since 0.1.0 */
 export type Format = (record: LogRecord) => string
+
+// Records in a batch mostly share their millisecond: render the timestamp once per distinct value.
+let lastTime = NaN
+let lastIso = ""
+/** ISO-8601 text of an epoch-millisecond time, cached for repeated values. @since 0.1.0 */
+export const isoTime = (time: number): string => {
+  if (time !== lastTime) {
+    lastTime = time
+    const date = new Date(time)
+    lastIso = Number.isNaN(date.getTime()) ? "Invalid Date" : date.toISOString()
+  }
+  return lastIso
+}
 
 const hasKeys = (obj: object): boolean => {
   for (const _ in obj) return true
@@ -33,13 +46,13 @@ const hasKeys = (obj: object): boolean => {
  * @since 0.1.0
  */
 export const json: Format = (r) => {
-  let line = "{\"time\":\"" + new Date(r.time).toISOString() +
+  let line = "{\"time\":\"" + isoTime(r.time) +
     "\",\"level\":\"" + r.level +
     "\",\"fiber\":\"" + r.fiber +
     "\",\"seq\":" + r.seq +
     ",\"message\":" + JSON.stringify(r.message)
-  if (hasKeys(r.fields)) line += ",\"fields\":" + stringify(r.fields)
-  if (hasKeys(r.annotations)) line += ",\"annotations\":" + stringify(r.annotations)
+  if (hasKeys(r.fields)) line += ",\"fields\":" + stringifyObject(r.fields)
+  if (hasKeys(r.annotations)) line += ",\"annotations\":" + stringifyObject(r.annotations)
   if (hasKeys(r.spans)) line += ",\"spans\":" + stringify(r.spans)
   if (r.cause !== undefined) line += ",\"cause\":" + JSON.stringify(r.cause)
   return line + "}"
@@ -70,7 +83,7 @@ const logfmtPairs = (prefix: string, obj: Readonly<Record<string, unknown>>): st
  * @since 0.1.0
  */
 export const logfmt: Format = (r) => {
-  let line = "time=" + new Date(r.time).toISOString() +
+  let line = "time=" + isoTime(r.time) +
     " level=" + r.level.toLowerCase() +
     " fiber=" + r.fiber +
     " seq=" + r.seq +

@@ -22,6 +22,7 @@ export const normalize = (options: Logger.Logger.Options<unknown>, seq: number):
   let message = ""
   let fields: Record<string, unknown> | undefined
   let args: Array<unknown> | undefined
+  let mergedCopy = false
   const parts = options.message
   if (Array.isArray(parts)) {
     for (let i = 0; i < parts.length; i++) {
@@ -29,8 +30,16 @@ export const normalize = (options: Logger.Logger.Options<unknown>, seq: number):
       if (typeof part === "string") {
         message = message.length === 0 ? part : message + " " + part
       } else if (isPlainObject(part)) {
-        fields ??= {}
-        for (const key in part) fields[key] = part[key]
+        if (fields === undefined && !mergedCopy) {
+          // one merge object: use it as is (records are captured by reference anyway)
+          fields = part
+        } else {
+          if (!mergedCopy) {
+            fields = { ...fields }
+            mergedCopy = true
+          }
+          for (const key in part) fields![key] = part[key]
+        }
       } else {
         ;(args ??= []).push(part)
       }
@@ -43,7 +52,7 @@ export const normalize = (options: Logger.Logger.Options<unknown>, seq: number):
     args = [parts]
   }
   if (args !== undefined) {
-    fields ??= {}
+    fields = mergedCopy || fields === undefined ? (fields ?? {}) : { ...fields }
     fields.args = args
   }
   let annotations: Record<string, unknown> = EMPTY

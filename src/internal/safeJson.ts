@@ -88,3 +88,39 @@ export const stringify = (value: unknown): string => {
     return "\"[Unserializable]\""
   }
 }
+
+/**
+ * JSON object text for a record's `fields`/`annotations`: primitives are written directly
+ * (the common case, no walk, no intermediate object); anything else goes through `stringify`.
+ */
+export const stringifyObject = (obj: Readonly<Record<string, unknown>>): string => {
+  let out = "{"
+  let first = true
+  for (const key in obj) {
+    let value: unknown
+    try {
+      value = obj[key]
+    } catch (e) {
+      value = `[Getter threw: ${e instanceof Error ? e.message : String(e)}]`
+    }
+    let text: string
+    switch (typeof value) {
+      case "string":
+        text = JSON.stringify(value)
+        break
+      case "number":
+        text = Number.isFinite(value) ? "" + value : "null"
+        break
+      case "boolean":
+        text = value ? "true" : "false"
+        break
+      case "undefined":
+        continue
+      default:
+        text = stringify(value)
+    }
+    out += (first ? "" : ",") + JSON.stringify(key) + ":" + text
+    first = false
+  }
+  return out + "}"
+}
