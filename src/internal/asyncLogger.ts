@@ -320,7 +320,9 @@ export const make = (
     // budget (2,048 operations) it would get one turn per round of N producer fibers and fall behind.
     const writerFiber = syncMode
       ? undefined
-      : yield* Effect.forkDaemon(Effect.withMaxOpsBeforeYield(supervisedWriter, Number.MAX_SAFE_INTEGER))
+      : yield* Effect.forkDaemon(
+        Effect.interruptible(Effect.withMaxOpsBeforeYield(supervisedWriter, Number.MAX_SAFE_INTEGER))
+      )
 
     const flushSink = sink.flush.pipe(
       Effect.catchAllCause((cause) => Effect.sync(() => toStderr([], `sink ${sink.name} flush failed: ${failureReason(cause)}`)))
@@ -339,10 +341,11 @@ export const make = (
       Effect.gen(function*() {
         closing = true
         wake()
+        // finalizers run uninterruptibly: the drain must be made interruptible for the timeout to cut it
         const drained = yield* Effect.gen(function*() {
           if (writerFiber !== undefined) yield* Fiber.await(writerFiber)
           yield* flushSink
-        }).pipe(Effect.timeoutOption(options.shutdownTimeout))
+        }).pipe(Effect.interruptible, Effect.timeoutOption(options.shutdownTimeout))
         if (Option.isNone(drained)) {
           if (writerFiber !== undefined) yield* Fiber.interruptFork(writerFiber)
           const leftover: Array<LogRecord> = batchBuffer.slice(0, inFlight)

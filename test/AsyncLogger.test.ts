@@ -1,0 +1,450 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Metric from "effect/Metric"
+import * as Schedule from "effect/Schedule"
+import * as TestClock from "effect/TestClock"
+import { vi } from "vitest"
+import { AsyncLogger, LogRecord, LogSink, TestSink } from "../src/index.js"
+import { eventually, untilSleeping } from "./helpers.js"
+
+type Record = LogRecord.LogRecord
+
+const withTestSink = (options: AsyncLogger.Options = {}) =>
+  AsyncLogger.layer(options).pipe(Layer.provideMerge(TestSink.layer))
+
+/** A sink whose writes wait for `gate` to open; its synchronous path records immediately. */
+const gatedSink = (gate: Deferred.Deferred<void>, into: Array<Record>) =>
+  Layer.succeed(
+    LogSink.LogSink,
+    LogSink.make({
+      name: "gated",
+      write: (batch) => Effect.zipRight(Deferred.await(gate), Effect.sync(() => void into.push(...batch))),
+      writeSync: (batch) => void into.push(...batch)
+    })
+  )
+
+const burst = (n: number, level: "Info" | "Error" = "Info") =>
+  Effect.forEach(
+    Array.from({ length: n }, (_, i) => i),
+    (i) => (level === "Info" ? Effect.logInfo("burst", { i }) : Effect.logError("burst", { i })),
+    { discard: true }
+  )
+
+const accounted = (s: AsyncLogger.Stats) => s.written + s.dropped + s.failed + s.pending
+
+/** Captures what logfiber reports on stderr during `effect`. */
+const captureStderr = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => {
+      const chunks: Array<string> = []
+      const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: unknown) => {
+        chunks.push(String(chunk))
+        return true
+      })
+      return { chunks, spy }
+    }),
+    ({ chunks }) => Effect.map(effect, (a) => [a, chunks] as const),
+    ({ spy }) => Effect.sync(() => spy.mockRestore())
+  )
+
+describe("AsyncLogger", () => {
+  describe("batching", () => {
+    it.effect("by count: 25 records with batchSize 10 make two writes of 10 at once, the last 5 when the window passes", () =>
+      Effect.gen(function*() {
+        yield* burst(25)
+        const state = yield* TestSink.TestSink
+        yield* eventually(() => state.batches.length >= 2)
+        yield* untilSleeping
+        expect((yield* TestSink.batches).map((b) => b.length)).toEqual([10, 10])
+        yield* TestClock.adjust("59 minutes")
+        yield* Effect.yieldNow()
+        expect((yield* TestSink.batches).map((b) => b.length)).toEqual([10, 10])
+        yield* TestClock.adjust("1 minute")
+        yield* eventually(() => state.batches.length === 3)
+        const records = yield* TestSink.records
+        expect((yield* TestSink.batches).map((b) => b.length)).toEqual([10, 10, 5])
+        expect(records.map((r) => r.fields.i)).toEqual(Array.from({ length: 25 }, (_, i) => i))
+      }).pipe(Effect.provide(withTestSink({ batchSize: 10, batchWindow: "1 hour" }))))
+
+    it.effect("by count: the last partial batch is written at scope close, without the window", () =>
+      Effect.gen(function*() {
+        const sink = yield* Effect.scoped(
+          Effect.gen(function*() {
+            yield* burst(25)
+            return yield* TestSink.TestSink
+          }).pipe(Effect.provide(withTestSink({ batchSize: 10, batchWindow: "1 hour" })))
+        )
+        expect(sink.batches.map((b) => b.length)).toEqual([10, 10, 5])
+        expect(sink.flushes).toBe(1)
+      }))
+
+    it.effect("by time: one record is written after batchWindow, not before", () =>
+      Effect.gen(function*() {
+        yield* Effect.logInfo("lonely")
+        yield* untilSleeping
+        yield* TestClock.adjust("99 millis")
+        yield* Effect.yieldNow()
+        expect(yield* TestSink.records).toHaveLength(0)
+        yield* TestClock.adjust("1 millis")
+        const state = yield* TestSink.TestSink
+        yield* eventually(() => state.batches.length === 1)
+        const records = yield* TestSink.records
+        expect(records.map((r) => r.message)).toEqual(["lonely"])
+        expect((yield* AsyncLogger.stats).batches).toBe(1)
+      }).pipe(Effect.provide(withTestSink({ batchSize: 512, batchWindow: "100 millis" }))))
+
+    it.effect("a Schedule as batchWindow: each window waits for the schedule's next step", () =>
+      Effect.gen(function*() {
+        yield* Effect.logInfo("one")
+        yield* untilSleeping
+        yield* TestClock.adjust("49 millis")
+        yield* Effect.yieldNow()
+        expect(yield* TestSink.records).toHaveLength(0)
+        yield* TestClock.adjust("1 millis")
+        const state = yield* TestSink.TestSink
+        yield* eventually(() => state.batches.length === 1)
+      }).pipe(Effect.provide(withTestSink({ batchWindow: Schedule.spaced("50 millis") }))))
+
+    it.effect("flush writes what is queued without waiting for the window", () =>
+      Effect.gen(function*() {
+        yield* burst(7)
+        yield* AsyncLogger.flush
+        expect(yield* TestSink.records).toHaveLength(7)
+        expect((yield* TestSink.TestSink).flushes).toBe(1)
+        expect(yield* AsyncLogger.stats).toMatchObject({ offered: 7, written: 7, pending: 0, batches: 1 })
+      }).pipe(Effect.provide(withTestSink({ batchWindow: "1 hour" }))))
+  })
+
+  describe("overflow", () => {
+    it.effect("dropping: a burst of 1,000 into capacity 100 drops the newest, every record accounted for", () =>
+      Effect.gen(function*() {
+        const gate = yield* Deferred.make<void>()
+        const written: Array<Record> = []
+        yield* Effect.gen(function*() {
+          yield* burst(1_000)
+          const during = yield* AsyncLogger.stats
+          expect(during.offered).toBe(1_000)
+          expect(during.dropped).toBeGreaterThan(0)
+          expect(accounted(during)).toBe(1_000)
+          yield* Deferred.succeed(gate, undefined)
+          yield* AsyncLogger.flush
+          const after = yield* AsyncLogger.stats
+          expect(after.written + after.dropped + after.failed).toBe(1_000)
+          expect(after.pending).toBe(0)
+          expect(written).toHaveLength(after.written)
+          // dropping keeps the oldest: what was written is a prefix of the burst
+          expect(written.map((r) => r.fields.i)).toEqual(Array.from({ length: after.written }, (_, i) => i))
+        }).pipe(Effect.provide(AsyncLogger.layer({ capacity: 100, batchSize: 10 }).pipe(Layer.provide(gatedSink(gate, written)))))
+      }))
+
+    it.effect("sliding: the newest records survive", () =>
+      Effect.gen(function*() {
+        const gate = yield* Deferred.make<void>()
+        const written: Array<Record> = []
+        yield* Effect.gen(function*() {
+          yield* burst(1_000)
+          yield* Deferred.succeed(gate, undefined)
+          yield* AsyncLogger.flush
+          const stats = yield* AsyncLogger.stats
+          expect(stats.dropped).toBeGreaterThan(0)
+          expect(stats.written + stats.dropped + stats.failed).toBe(1_000)
+          const seen = written.map((r) => r.fields.i as number)
+          // the last 100 (the queue's capacity) are all there, in order
+          expect(seen.slice(-100)).toEqual(Array.from({ length: 100 }, (_, i) => 900 + i))
+        }).pipe(
+          Effect.provide(
+            AsyncLogger.layer({ capacity: 100, batchSize: 10, overflow: "sliding" }).pipe(
+              Layer.provide(gatedSink(gate, written))
+            )
+          )
+        )
+      }))
+
+    for (const overflow of ["dropping", "sliding"] as const) {
+      it.effect(`${overflow}: an Error logged while the queue is full is never lost`, () =>
+        Effect.gen(function*() {
+          const gate = yield* Deferred.make<void>()
+          const written: Array<Record> = []
+          yield* Effect.gen(function*() {
+            yield* burst(1_000)
+            yield* Effect.logError("disk almost full", { critical: true })
+            // the synchronous path wrote it already, before the gate opens
+            expect(written.filter((r) => r.level === "ERROR").map((r) => r.message)).toEqual(["disk almost full"])
+            yield* Deferred.succeed(gate, undefined)
+            yield* AsyncLogger.flush
+            const stats = yield* AsyncLogger.stats
+            expect(stats.written + stats.dropped + stats.failed).toBe(1_001)
+            expect(written).toHaveLength(stats.written)
+          }).pipe(
+            Effect.provide(
+              AsyncLogger.layer({ capacity: 100, batchSize: 10, overflow }).pipe(Layer.provide(gatedSink(gate, written)))
+            )
+          )
+        }))
+    }
+
+    it.effect("sliding never evicts a critical record: it is written synchronously instead", () =>
+      Effect.gen(function*() {
+        const gate = yield* Deferred.make<void>()
+        const written: Array<Record> = []
+        yield* Effect.gen(function*() {
+          yield* burst(50, "Error")
+          yield* burst(1_000)
+          yield* Deferred.succeed(gate, undefined)
+          yield* AsyncLogger.flush
+          expect(written.filter((r) => r.level === "ERROR")).toHaveLength(50)
+        }).pipe(
+          Effect.provide(
+            AsyncLogger.layer({ capacity: 100, batchSize: 10, overflow: "sliding" }).pipe(
+              Layer.provide(gatedSink(gate, written))
+            )
+          )
+        )
+      }))
+  })
+
+  describe("sink failures", () => {
+    it.effect("a sink that fails 3 times then recovers: nothing lost, retries counted", () =>
+      Effect.gen(function*() {
+        const written: Array<Record> = []
+        let failures = 0
+        const flaky = Layer.succeed(
+          LogSink.LogSink,
+          LogSink.make({
+            name: "flaky",
+            write: (batch) =>
+              failures++ < 3
+                ? Effect.fail(new LogSink.SinkError({ sink: "flaky", reason: "EIO" }))
+                : Effect.sync(() => void written.push(...batch))
+          })
+        )
+        yield* Effect.gen(function*() {
+          yield* burst(100)
+          yield* AsyncLogger.flush
+          const stats = yield* AsyncLogger.stats
+          expect(stats).toMatchObject({ offered: 100, written: 100, failed: 0, dropped: 0, retries: 3 })
+          expect(written.map((r) => r.fields.i)).toEqual(Array.from({ length: 100 }, (_, i) => i))
+        }).pipe(Effect.provide(AsyncLogger.layer({ retry: Schedule.recurs(5) }).pipe(Layer.provide(flaky))))
+      }))
+
+    it.effect("the default retry schedule backs off on the Clock before the write succeeds", () =>
+      Effect.gen(function*() {
+        let attempts = 0
+        const flaky = Layer.succeed(
+          LogSink.LogSink,
+          LogSink.make({
+            write: () => attempts++ < 2 ? Effect.fail(new LogSink.SinkError({ sink: "x", reason: "EIO" })) : Effect.void
+          })
+        )
+        yield* Effect.gen(function*() {
+          yield* Effect.logInfo("one")
+          const flushing = yield* Effect.fork(AsyncLogger.flush)
+          yield* untilSleeping
+          expect(attempts).toBe(1)
+          yield* TestClock.adjust("100 millis")
+          yield* untilSleeping
+          expect(attempts).toBe(2)
+          yield* TestClock.adjust("200 millis")
+          yield* Fiber.join(flushing)
+          expect(attempts).toBe(3)
+          expect(yield* AsyncLogger.stats).toMatchObject({ written: 1, retries: 2, failed: 0 })
+        }).pipe(Effect.provide(AsyncLogger.layer().pipe(Layer.provide(flaky))))
+      }))
+
+    it.effect("a sink that always fails: the program completes, failed counts the records, stderr says so", () =>
+      Effect.gen(function*() {
+        const broken = Layer.succeed(
+          LogSink.LogSink,
+          LogSink.make({ name: "broken", write: () => Effect.fail(new LogSink.SinkError({ sink: "broken", reason: "ENOSPC" })) })
+        )
+        const [stats, stderr] = yield* captureStderr(
+          Effect.gen(function*() {
+            yield* burst(30)
+            yield* AsyncLogger.flush
+            return yield* AsyncLogger.stats
+          }).pipe(Effect.provide(AsyncLogger.layer({ batchSize: 10, retry: Schedule.recurs(2) }).pipe(Layer.provide(broken))))
+        )
+        expect(stats).toMatchObject({ offered: 30, written: 0, failed: 30, retries: 6, pending: 0 })
+        const text = stderr.join("")
+        expect(text).toContain("sink broken failed after 3 attempt(s): broken: ENOSPC; 10 record(s) follow")
+        // the failed records themselves are on stderr, as JSON lines
+        const lines = text.split("\n").filter((l) => l.startsWith("{"))
+        expect(lines.map((l) => JSON.parse(l).fields.i)).toEqual(Array.from({ length: 30 }, (_, i) => i))
+      }))
+
+    it.effect("a sink that dies (throws) is treated as a failure; the writer keeps going", () =>
+      Effect.gen(function*() {
+        let calls = 0
+        const written: Array<Record> = []
+        const sink = Layer.succeed(
+          LogSink.LogSink,
+          LogSink.make({
+            write: (batch) =>
+              Effect.suspend(() => {
+                if (calls++ === 0) throw new Error("boom")
+                written.push(...batch)
+                return Effect.void
+              })
+          })
+        )
+        const [stats] = yield* captureStderr(
+          Effect.gen(function*() {
+            yield* Effect.logInfo("first")
+            yield* AsyncLogger.flush
+            yield* Effect.logInfo("second")
+            yield* AsyncLogger.flush
+            return yield* AsyncLogger.stats
+          }).pipe(Effect.provide(AsyncLogger.layer({ retry: Schedule.recurs(0) }).pipe(Layer.provide(sink))))
+        )
+        expect(stats).toMatchObject({ offered: 2, written: 1, failed: 1 })
+        expect(written.map((r) => r.message)).toEqual(["second"])
+      }))
+  })
+
+  describe("shutdown", () => {
+    it.effect("records logged during shutdown take the synchronous path and are not lost", () =>
+      Effect.gen(function*() {
+        const sink = yield* Effect.scoped(
+          Effect.gen(function*() {
+            yield* Effect.addFinalizer(() => Effect.logInfo("from a finalizer"))
+            yield* Effect.logInfo("before")
+            return yield* TestSink.TestSink
+          }).pipe(Effect.provide(withTestSink()))
+        )
+        expect(sink.batches.flat().map((r) => r.message)).toContain("before")
+      }))
+
+    it.effect("a sink that hangs at shutdown: the timeout bounds it, the records are counted failed and reported", () =>
+      Effect.gen(function*() {
+        const hanging = Layer.succeed(LogSink.LogSink, LogSink.make({ name: "hanging", write: () => Effect.never }))
+        let stats: AsyncLogger.Stats | undefined
+        const [, stderr] = yield* captureStderr(
+          Effect.gen(function*() {
+            const closing = yield* Effect.fork(
+              Effect.scoped(
+                Effect.gen(function*() {
+                  const service = yield* AsyncLogger.AsyncLogger
+                  yield* Effect.addFinalizer(() => Effect.map(service.stats, (s) => void (stats = s)))
+                  yield* burst(20)
+                }).pipe(Effect.provide(AsyncLogger.layer({ batchSize: 5, shutdownTimeout: "2 seconds" }).pipe(Layer.provide(hanging))))
+              )
+            )
+            yield* untilSleeping
+            yield* TestClock.adjust("2 seconds")
+            yield* Fiber.join(closing)
+          })
+        )
+        expect(stats).toMatchObject({ offered: 20, written: 0, failed: 20, pending: 0 })
+        const text = stderr.join("")
+        expect(text).toContain("shutdown timed out after 2s; 20 record(s) not written to hanging follow")
+        expect(text.split("\n").filter((l) => l.startsWith("{"))).toHaveLength(20)
+      }))
+  })
+
+  describe("levels and installation", () => {
+    it.effect("Effect.logDebug is dropped at minimumLevel Info", () =>
+      Effect.gen(function*() {
+        yield* Effect.logDebug("hidden")
+        yield* Effect.logInfo("shown")
+        yield* AsyncLogger.flush
+        expect((yield* TestSink.records).map((r) => r.message)).toEqual(["shown"])
+        expect((yield* AsyncLogger.stats).offered).toBe(1)
+      }).pipe(Effect.provide(withTestSink({ minimumLevel: "Info" }))))
+
+    it.effect("Effect.logDebug is written at minimumLevel Debug", () =>
+      Effect.gen(function*() {
+        yield* Effect.logDebug("shown")
+        yield* Effect.logTrace("hidden")
+        yield* AsyncLogger.flush
+        const records = yield* TestSink.records
+        expect(records.map((r) => [r.level, r.message])).toEqual([["DEBUG", "shown"]])
+      }).pipe(Effect.provide(withTestSink({ minimumLevel: "Debug" }))))
+
+    it.effect("replaces Effect's default (and runMain's pretty) logger; replace: false adds beside it", () =>
+      Effect.gen(function*() {
+        const installed = (replace: boolean) =>
+          Effect.gen(function*() {
+            const service = yield* AsyncLogger.AsyncLogger
+            const loggers = yield* FiberRef.get(FiberRef.currentLoggers)
+            return { loggers, ours: service.logger }
+          }).pipe(
+            Effect.provide(withTestSink({ replace })),
+            Effect.locally(FiberRef.currentLoggers, HashSet.make(Logger.defaultLogger, Logger.prettyLoggerDefault))
+          )
+        const replaced = yield* installed(true)
+        expect(Array.from(replaced.loggers)).toEqual([replaced.ours])
+        const added = yield* installed(false)
+        expect(HashSet.size(added.loggers)).toBe(3)
+        expect(HashSet.has(added.loggers, added.ours)).toBe(true)
+        expect(HashSet.has(added.loggers, Logger.defaultLogger)).toBe(true)
+      }))
+
+    it.effect("replace: false: a record reaches both the existing logger and the sink", () =>
+      Effect.gen(function*() {
+        const seen: Array<unknown> = []
+        const existing = Logger.make(({ message }) => void seen.push(message))
+        const records = yield* Effect.gen(function*() {
+          yield* Effect.logInfo("twice")
+          yield* AsyncLogger.flush
+          return yield* TestSink.records
+        }).pipe(Effect.provide(withTestSink({ replace: false })), Effect.provide(Logger.add(existing)))
+        expect(records.map((r) => r.message)).toEqual(["twice"])
+        expect(seen).toEqual([["twice"]])
+      }))
+
+    it.effect("mode sync writes inline, before the call returns", () =>
+      Effect.gen(function*() {
+        yield* Effect.logInfo("now")
+        expect((yield* TestSink.records).map((r) => r.message)).toEqual(["now"])
+        expect(yield* AsyncLogger.stats).toMatchObject({ offered: 1, written: 1, pending: 0 })
+      }).pipe(Effect.provide(withTestSink({ mode: "sync" }))))
+
+    it.effect("message parts: strings joined, plain objects merged into fields, annotations and spans kept", () =>
+      Effect.gen(function*() {
+        yield* Effect.logInfo("user", "logged in", { user: "ada" }, { attempt: 2 }).pipe(
+          Effect.annotateLogs("requestId", "r-1"),
+          Effect.withLogSpan("login")
+        )
+        yield* Effect.logError("failed", new Error("nope"))
+        yield* AsyncLogger.flush
+        const [first, second] = yield* TestSink.records
+        expect(first).toMatchObject({
+          level: "INFO",
+          message: "user logged in",
+          fields: { user: "ada", attempt: 2 },
+          annotations: { requestId: "r-1" },
+          seq: 1
+        })
+        expect(Object.keys(first!.spans)).toEqual(["login"])
+        expect(first!.fiber).toMatch(/^#\d+$/)
+        expect(second!.message).toBe("failed")
+        expect(second!.fields.args).toEqual([new Error("nope")])
+      }).pipe(Effect.provide(withTestSink())))
+
+    it.effect("stats are also Effect Metrics", () =>
+      Effect.gen(function*() {
+        const before = yield* Metric.value(AsyncLogger.metrics.written)
+        yield* burst(12)
+        yield* AsyncLogger.flush
+        yield* AsyncLogger.stats
+        const after = yield* Metric.value(AsyncLogger.metrics.written)
+        expect(after.count - before.count).toBe(12)
+      }).pipe(Effect.provide(withTestSink())))
+
+    it.effect("an invalid option dies with a message naming the option and the value", () =>
+      Effect.gen(function*() {
+        const exit = yield* Effect.exit(Effect.provide(Effect.void, withTestSink({ capacity: -5 })))
+        expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain(
+          "option capacity must be a positive integer; got -5"
+        )
+      }))
+  })
+})

@@ -1,0 +1,36 @@
+import * as Effect from "effect/Effect"
+import * as TestClock from "effect/TestClock"
+import * as Chunk from "effect/Chunk"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+
+/** A fresh temporary directory, removed when the test process exits. */
+export const tempDir = (prefix = "logfiber-"): string => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** The file's lines (without the trailing empty one). */
+export const readLines = (file: string): Array<string> => {
+  const text = fs.readFileSync(file, "utf8")
+  return text.length === 0 ? [] : text.slice(0, -1).split("\n")
+}
+
+/** Let other fibers run (the writer) until `condition` holds; fails after `maxYields` turns. */
+export const eventually = (condition: () => boolean, maxYields = 10_000): Effect.Effect<void> =>
+  Effect.suspend(function loop(n = 0): Effect.Effect<void> {
+    if (condition()) return Effect.void
+    if (n >= maxYields) return Effect.dieMessage(`condition not reached after ${maxYields} yields`)
+    return Effect.zipRight(Effect.yieldNow(), Effect.suspend(() => loop(n + 1)))
+  })
+
+/** Wait until some fiber sleeps on the TestClock (so an adjust will reach it). */
+export const untilSleeping = Effect.gen(function*() {
+  for (let i = 0; i < 10_000; i++) {
+    if (Chunk.size(yield* TestClock.sleeps()) > 0) return
+    yield* Effect.yieldNow()
+  }
+  return yield* Effect.dieMessage("no fiber went to sleep on the TestClock")
+})
