@@ -186,29 +186,31 @@ export const make = (
       return internal.make(resolved, sink)
     }))
 
-const install = (service: internal.AsyncLoggerRuntime, options: Options): Layer.Layer<never> => {
-  const level = toLevel("minimumLevel", options.minimumLevel ?? defaults.minimumLevel)
-  const loggers = options.replace === false
-    ? Logger.add(service.logger)
-    // Replace Effect's default logger, and the pretty one `runMain` swaps in for it.
-    : Layer.scopedDiscard(
-      Effect.locallyScopedWith(FiberRef.currentLoggers, (set) =>
-        set.pipe(
+/**
+ * Install the logger, the minimum level and the scheduler for the rest of the scope. All three in
+ * one effect on one fiber: FiberRef changes made by layers combined with `Layer.merge` are built
+ * on separate fibers and are not restored when the scope closes.
+ */
+const install = (service: internal.AsyncLoggerRuntime, options: Options): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const level = toLevel("minimumLevel", options.minimumLevel ?? defaults.minimumLevel)
+    yield* Effect.locallyScopedWith(FiberRef.currentLoggers, (set) =>
+      options.replace === false
+        ? HashSet.add(set, service.logger)
+        // Replace Effect's default logger, and the pretty one `runMain` swaps in for it.
+        : set.pipe(
           HashSet.remove(Logger.defaultLogger),
           HashSet.remove(Logger.prettyLoggerDefault),
           HashSet.add(service.logger)
         ))
-    )
-  const scheduler = options.yieldOnPressure === false
-    ? Layer.empty
-    : Layer.scopedDiscard(
-      Effect.locallyScopedWith(
+    yield* Effect.locallyScoped(FiberRef.currentMinimumLogLevel, level)
+    if (options.yieldOnPressure !== false) {
+      yield* Effect.locallyScopedWith(
         FiberRef.currentScheduler,
         (underlying) => new PressureScheduler(underlying, service.underPressure)
       )
-    )
-  return Layer.mergeAll(loggers, Logger.minimumLogLevel(level), scheduler)
-}
+    }
+  })
 
 /**
  * The Layer: builds the service, installs its logger (replacing Effect's default one unless
@@ -221,8 +223,9 @@ const install = (service: internal.AsyncLoggerRuntime, options: Options): Layer.
  * @since 0.1.0
  */
 export const layer = (options: Options = {}): Layer.Layer<AsyncLogger, never, LogSink> =>
-  Layer.unwrapScoped(
-    Effect.map(make(options), (service) => Layer.merge(Layer.succeed(AsyncLogger, service), install(service, options)))
+  Layer.scoped(
+    AsyncLogger,
+    Effect.tap(make(options), (service) => install(service, options))
   )
 
 /**

@@ -70,9 +70,18 @@ export const make = (options: Options) =>
         },
         catch: (cause) => new LogSink.SinkError({ sink: name, reason: `cannot open: ${errorReason(cause)}`, cause })
       }),
-      (fd) => Effect.sync(() => fs.closeSync(fd)).pipe(Effect.ignore)
+      (fd) =>
+        Effect.sync(() => {
+          open = false
+          fs.closeSync(fd)
+        }).pipe(Effect.ignore)
     )
-    const writeSync = (batch: ReadonlyArray<LogRecord>): void => writeAll(fd, renderBatch(format, batch))
+    let open = true
+    const writeSync = (batch: ReadonlyArray<LogRecord>): void => {
+      // never write through a closed descriptor: its number may already belong to another file
+      if (!open) throw new Error(`${name} is closed`)
+      writeAll(fd, renderBatch(format, batch))
+    }
     return LogSink.make({
       name,
       write: (batch) =>

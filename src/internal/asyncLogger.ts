@@ -98,6 +98,7 @@ export const make = (
     let retries = 0
     let inFlight = 0
     let closing = false
+    let closed = false
     let waiter: (() => void) | null = null
     let wantSize = 1
     // true from the moment the writer is woken until it runs: producers should give way
@@ -141,6 +142,12 @@ export const make = (
     /** Write one record now, on the caller's fiber (critical records on a full queue, shutdown, sync mode). */
     const writeNow = (captured: Captured, seq: number): void => {
       const record = safeNormalize(captured, seq)
+      if (closed) {
+        // a fiber that outlived the Layer still holds this logger: the sink may be closed by now
+        written++
+        writeStderr(renderBatch(Format.json, [record]))
+        return
+      }
       if (sink.writeSync !== undefined) {
         try {
           sink.writeSync([record])
@@ -359,6 +366,8 @@ export const make = (
           )
         }
         for (const w of flushWaiters.splice(0)) w.resume()
+        // the sink's own finalizer runs next: from here on, late records go to stderr
+        closed = true
         syncMetrics()
       })
     )
