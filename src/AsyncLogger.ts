@@ -33,7 +33,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as internal from "./internal/asyncLogger.js"
-import { normalize } from "./internal/normalize.js"
+import { DEFAULT_MAX_RECORD_BYTES, makeNormalize, MIN_MAX_RECORD_BYTES } from "./internal/normalize.js"
 import { PressureScheduler } from "./internal/pressureScheduler.js"
 import type { LogRecord } from "./LogRecord.js"
 import { LogSink } from "./LogSink.js"
@@ -83,6 +83,18 @@ export interface Options {
    * `false` leaves Effect's scheduler untouched; bursts from many fibers then drop sooner.
    */
   readonly yieldOnPressure?: boolean | undefined
+  /**
+   * Upper bound, in bytes, of one rendered record in any built-in format. Longer strings are
+   * cut with a visible `…[truncated N bytes]` marker and extra entries dropped with a marker;
+   * a record is never split across lines. At least `1024`. Default `65_536` (64 KiB).
+   */
+  readonly maxRecordBytes?: number | undefined
+  /**
+   * Key paths replaced by `"[REDACTED]"` in `fields` and `annotations`, on the writer fiber:
+   * `"password"` (top level), `"req.headers.authorization"` (nested), `"*.token"` (`*` is any
+   * one key or index), `'headers["x-api-key"]'` (a key with special characters). Default none.
+   */
+  readonly redact?: ReadonlyArray<string> | undefined
 }
 
 /**
@@ -108,7 +120,9 @@ export const defaults = {
   minimumLevel: "Info",
   criticalLevel: "Error",
   replace: true,
-  mode: "async"
+  mode: "async",
+  maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
+  redact: []
 } as const
 
 const toLevel = (name: string, input: LevelInput): LogLevel.LogLevel => {
@@ -144,6 +158,18 @@ const oneOf = <A extends string>(name: string, value: string, allowed: ReadonlyA
   return value as A
 }
 
+const normalizeFor = (options: Options) => {
+  const maxRecordBytes = positiveInt("maxRecordBytes", options.maxRecordBytes ?? defaults.maxRecordBytes)
+  if (maxRecordBytes < MIN_MAX_RECORD_BYTES) {
+    throw new Error(`logfiber: option maxRecordBytes must be at least ${MIN_MAX_RECORD_BYTES}; got ${maxRecordBytes}`)
+  }
+  try {
+    return makeNormalize({ redact: options.redact ?? defaults.redact, maxRecordBytes })
+  } catch (error) {
+    throw new Error(`logfiber: option redact: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}
+
 /** Validate options; throws an `Error` naming the option and the value. */
 const resolve = (options: Options): internal.ResolvedOptions => {
   const batchWindow = options.batchWindow ?? defaults.batchWindow
@@ -160,7 +186,7 @@ const resolve = (options: Options): internal.ResolvedOptions => {
     replace: options.replace ?? defaults.replace,
     mode: oneOf("mode", options.mode ?? defaults.mode, ["async", "sync"]),
     retry: options.retry ?? Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(4))),
-    normalize
+    normalize: normalizeFor(options)
   }
 }
 

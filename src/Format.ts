@@ -13,8 +13,9 @@
  *
  * @since 0.1.0
  */
+import * as os from "node:os"
 import type { LogRecord } from "./LogRecord.js"
-import { stringify, stringifyObject } from "./internal/safeJson.js"
+import { stringify, stringifyObject, toSafe } from "./internal/safeJson.js"
 
 /** A format renders one record as one line (no trailing newline). @since 0.1.0 */
 export type Format = (record: LogRecord) => string
@@ -48,8 +49,8 @@ const hasKeys = (obj: object): boolean => {
 export const json: Format = (r) => {
   let line = "{\"time\":\"" + isoTime(r.time) +
     "\",\"level\":\"" + r.level +
-    "\",\"fiber\":\"" + r.fiber +
-    "\",\"seq\":" + r.seq +
+    "\",\"fiber\":" + JSON.stringify(r.fiber) +
+    ",\"seq\":" + (Number.isFinite(r.seq) ? r.seq : "null") +
     ",\"message\":" + JSON.stringify(r.message)
   if (hasKeys(r.fields)) line += ",\"fields\":" + stringifyObject(r.fields)
   if (hasKeys(r.annotations)) line += ",\"annotations\":" + stringifyObject(r.annotations)
@@ -58,39 +59,281 @@ export const json: Format = (r) => {
   return line + "}"
 }
 
-// logfmt: bare values only when they hold no space, quote, equals sign or control character.
-const BARE = /^[^\s"=\\\u0000-\u001f\u007f]+$/
+// ---------------------------------------------------------------------------------------------
+// Text hygiene for the formats read by people and line-oriented tools (CWE-117)
+
+/** Characters JSON.stringify leaves raw that terminals or tools may treat as line breaks or controls. */
+const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029]/g
+const hex4 = (c: string): string => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0")
+
+/** `JSON.stringify` of a string, with DEL, C1 controls and U+2028/2029 escaped too. */
+const quote = (text: string): string => {
+  const quoted = JSON.stringify(text)
+  JSON_UNSAFE.lastIndex = 0
+  return JSON_UNSAFE.test(quoted) ? quoted.replace(JSON_UNSAFE, hex4) : quoted
+}
+
+/** Control characters, line separators and lone surrogates: escaped wherever text is written raw. */
+const RAW_UNSAFE =
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+const ESCAPES: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" }
+
+/** `text` with every control character escaped as `\n`, `\r`, `\t` or `\uXXXX`: it stays on one line. */
+const escapeRaw = (text: string): string => {
+  RAW_UNSAFE.lastIndex = 0
+  return RAW_UNSAFE.test(text) ? text.replace(RAW_UNSAFE, (c) => ESCAPES[c] ?? hex4(c)) : text
+}
+
+/** ANSI escape sequences (CSI, OSC, and two-character escapes), as terminals interpret them. */
+const ANSI =
+  /[\u001b\u009b][[\]()#;?]*(?:(?:(?:(?:;[-a-zA-Z\d/#&.:=?%@~_]+)*|[a-zA-Z\d]+(?:;[-a-zA-Z\d/#&.:=?%@~_]*)*)?\u0007)|(?:(?:\d{1,4}(?:;\d{0,4})*)?[\dA-PR-TZcf-nq-uy=><~]))/g
+
+/**
+ * `text` without ANSI escape sequences (colors, cursor moves, titles, hyperlinks).
+ *
+ * @example
+ * ```ts
+ * Format.stripAnsi("\u001b[31mred\u001b[0m") // "red"
+ * ```
+ * @since 0.1.0
+ */
+export const stripAnsi = (text: string): string => {
+  if (!text.includes("\u001b") && !text.includes("\u009b")) return text
+  return text.replace(ANSI, "")
+}
+
+// ---------------------------------------------------------------------------------------------
+// logfmt
+
+// bare values only when they hold no space, quote, equals sign, backslash, control character or surrogate
+const BARE = /^[^\s"=\\\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]+$/
 
 const logfmtValue = (value: unknown): string => {
   const text = typeof value === "string" ? value : value === undefined ? "" : stringify(value)
   if (text.length > 0 && BARE.test(text)) return text
-  return JSON.stringify(text)
+  return quote(text)
 }
 
-const logfmtKey = (key: string): string => key.replace(/[\s"=\\\u0000-\u001f\u007f]/g, "_") || "_"
+const logfmtKey = (key: string): string => key.replace(/[\s"=\\\u0000-\u001f\u007f-\u009f\ud800-\udfff]/g, "_") || "_"
 
 const logfmtPairs = (prefix: string, obj: Readonly<Record<string, unknown>>): string => {
   let out = ""
-  for (const key in obj) out += " " + logfmtKey(prefix + key) + "=" + logfmtValue(obj[key])
+  for (const key in obj) {
+    const value = obj[key]
+    if (value !== undefined) out += " " + logfmtKey(prefix + key) + "=" + logfmtValue(value)
+  }
   return out
 }
 
 /**
- * `key=value` pairs: `time=... level=info fiber=#12 seq=1 msg="..." <field>=... <annotation>=...
- * span.<label>=<ms>ms cause="..."`. Values with spaces, quotes, `=` or control characters are
- * double-quoted with JSON escapes, so a value can never start a new line.
+ * logfmt: `key=value` pairs separated by spaces:
+ * `time=<ISO-8601> level=info fiber=#12 seq=1 msg="..." <field>=<value> <annotation>=<value>
+ * span.<label>=<ms>ms cause="..."`.
  *
+ * A value is written bare when it holds no space, `"`, `=`, `\` or control character;
+ * otherwise it is double-quoted with JSON escapes (`\n`, `\"`, `\u001b`, ...), so a value can
+ * never start a new line. Objects and arrays are written as quoted JSON. Characters in keys
+ * that would break the pair are replaced by `_`.
+ *
+ * @example
+ * ```ts
+ * Format.logfmt(LogRecord.make({ message: "user login", fields: { user: "ada", ok: true } }))
+ * // time=2024-05-01T10:00:00.000Z level=info fiber=#0 seq=0 msg="user login" user=ada ok=true
+ * ```
  * @since 0.1.0
  */
 export const logfmt: Format = (r) => {
   let line = "time=" + isoTime(r.time) +
     " level=" + r.level.toLowerCase() +
-    " fiber=" + r.fiber +
+    " fiber=" + logfmtValue(r.fiber) +
     " seq=" + r.seq +
     " msg=" + logfmtValue(r.message)
   line += logfmtPairs("", r.fields)
   line += logfmtPairs("", r.annotations)
   for (const label in r.spans) line += " span." + logfmtKey(label) + "=" + r.spans[label] + "ms"
-  if (r.cause !== undefined) line += " cause=" + JSON.stringify(r.cause)
+  if (r.cause !== undefined) line += " cause=" + quote(r.cause)
   return line
+}
+
+// ---------------------------------------------------------------------------------------------
+// pretty
+
+/** Options of `prettyWith`. @since 0.1.0 */
+export interface PrettyOptions {
+  /** ANSI colors on level, time, keys and cause. */
+  readonly colors: boolean
+}
+
+const SGR = (open: number, close: number) => (text: string): string => `\u001b[${open}m${text}\u001b[${close}m`
+const dim = SGR(2, 22)
+const cyan = SGR(36, 39)
+const red = SGR(31, 39)
+const LEVEL_COLORS: Readonly<Record<string, (text: string) => string>> = {
+  TRACE: SGR(90, 39),
+  DEBUG: SGR(34, 39),
+  INFO: SGR(32, 39),
+  WARN: SGR(33, 39),
+  ERROR: red,
+  FATAL: (text) => `\u001b[1;35m${text}\u001b[0m`
+}
+const plain = (text: string): string => text
+
+// strings inside nested values lose their ANSI sequences before JSON escapes the rest
+const stripAnsiReplacer = (_key: string, value: unknown): unknown =>
+  typeof value === "string" ? stripAnsi(value) : value
+
+const prettyValue = (value: unknown): string => {
+  if (typeof value === "string") {
+    const text = stripAnsi(value)
+    return text.length > 0 && BARE.test(text) ? text : quote(text)
+  }
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) return stringify(value)
+  try {
+    return escapeRaw(JSON.stringify(toSafe(value), stripAnsiReplacer) ?? "null")
+  } catch {
+    return "\"[Unserializable]\""
+  }
+}
+
+const prettyKey = (key: string): string => escapeRaw(stripAnsi(key)).replace(/[\s=]/g, "_") || "_"
+
+/**
+ * A `pretty` format with colors on or off, for a stream other than standard output or a
+ * choice of your own.
+ *
+ * @example
+ * ```ts
+ * ConsoleSink.layer({ stream: "stderr", format: Format.prettyWith({ colors: process.stderr.isTTY === true }) })
+ * ```
+ * @since 0.1.0
+ */
+export const prettyWith = (options: PrettyOptions): Format => {
+  const color = options.colors ? (f: (text: string) => string) => f : () => plain
+  const dimmed = color(dim)
+  const keyed = color(cyan)
+  const causeColor = color(red)
+  const levelColor = (level: string) => options.colors ? (LEVEL_COLORS[level] ?? plain) : plain
+  const pairs = (obj: Readonly<Record<string, unknown>>): string => {
+    let out = ""
+    for (const key in obj) {
+      const value = obj[key]
+      if (value !== undefined) out += " " + keyed(prettyKey(key) + "=") + prettyValue(value)
+    }
+    return out
+  }
+  return (r) => {
+    let line = dimmed(isoTime(r.time)) + " " + levelColor(r.level)(r.level.padEnd(5)) + " " +
+      dimmed(prettyKey(r.fiber)) + " " + escapeRaw(stripAnsi(r.message))
+    line += pairs(r.fields)
+    line += pairs(r.annotations)
+    let spans = ""
+    for (const label in r.spans) spans += (spans.length > 0 ? " " : "") + prettyKey(label) + "=" + r.spans[label] + "ms"
+    if (spans.length > 0) line += " " + dimmed("(" + spans + ")")
+    if (r.cause !== undefined) line += " " + causeColor("cause:") + " " + escapeRaw(stripAnsi(r.cause))
+    return line
+  }
+}
+
+/**
+ * Whether `Format.pretty` colors its output: not when `NO_COLOR` is set (non-empty), yes when
+ * `FORCE_COLOR` is set (and not `0`), otherwise when the stream (standard output by default)
+ * is a terminal.
+ *
+ * @example
+ * ```ts
+ * Format.prettyWith({ colors: Format.colorsByDefault(process.env, process.stderr.isTTY) })
+ * ```
+ * @since 0.1.0
+ */
+export const colorsByDefault = (
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  isTTY: boolean | undefined = process.stdout.isTTY
+): boolean => {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true
+  return isTTY === true
+}
+
+let defaultPretty: Format | undefined
+
+/**
+ * For a person at a terminal:
+ * `<ISO time> <LEVEL> <fiber> <message> key=value ... (span=12ms) cause: <cause>`, level
+ * colored, time and fiber dimmed, keys cyan. Colors are decided once, on first use, by
+ * `colorsByDefault()` (standard output a TTY, `NO_COLOR`, `FORCE_COLOR`); use `prettyWith`
+ * to choose. ANSI escapes in messages and values are stripped, and control characters are
+ * escaped (a multi-line cause shows as `\n`), so a record is always one line.
+ *
+ * @example
+ * ```ts
+ * const LogLive = AsyncLogger.layer({ minimumLevel: "Debug" }).pipe(
+ *   Layer.provide(ConsoleSink.layer({ format: Format.pretty }))
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const pretty: Format = (r) => (defaultPretty ??= prettyWith({ colors: colorsByDefault() }))(r)
+
+// ---------------------------------------------------------------------------------------------
+// pino
+
+/** pino's numeric levels. */
+const PINO_LEVELS: Readonly<Record<string, number>> = {
+  ALL: 10,
+  TRACE: 10,
+  DEBUG: 20,
+  INFO: 30,
+  WARN: 40,
+  ERROR: 50,
+  FATAL: 60,
+  OFF: 60
+}
+
+/** Keys pino's line owns (and logfiber's own additions): fields and annotations that use them get a `_` prefix. */
+const PINO_RESERVED = new Set(["level", "time", "pid", "hostname", "msg", "fiber", "seq", "spans", "err"])
+
+const pinoHead = `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}`
+
+const pinoPairs = (obj: Readonly<Record<string, unknown>>, skip: Readonly<Record<string, unknown>> | undefined): string => {
+  let out = ""
+  for (const key in obj) {
+    if (skip !== undefined && key in skip) continue
+    const value = obj[key]
+    if (value === undefined) continue
+    out += "," + JSON.stringify(PINO_RESERVED.has(key) ? "_" + key : key) + ":" + stringify(value)
+  }
+  return out
+}
+
+/**
+ * pino's line shape, so pino-pretty and other pino tooling read it:
+ * `{"level":30,"time":<epoch ms>,"pid":..,"hostname":"..","msg":"..",<annotations>,<fields>,
+ * "fiber":"#12","seq":1,"spans":{..},"err":{"type":"Error","message":"..","stack":"<cause>"}}`.
+ * Levels are pino's numbers (trace 10, debug 20, info 30, warn 40, error 50, fatal 60).
+ * Fields and annotations are merged at the top level (a field wins over an annotation with the
+ * same key); one named like a core key (`level`, `time`, `pid`, `hostname`, `msg`, `fiber`,
+ * `seq`, `spans`, `err`) is written with a `_` prefix (`_level`).
+ *
+ * @example
+ * ```sh
+ * node app.js | npx pino-pretty
+ * ```
+ * @since 0.1.0
+ */
+export const pino: Format = (r) => {
+  let line = "{\"level\":" + (PINO_LEVELS[r.level] ?? 30) +
+    ",\"time\":" + (Number.isFinite(r.time) ? r.time : "null") + pinoHead +
+    ",\"msg\":" + JSON.stringify(r.message)
+  if (hasKeys(r.annotations)) line += pinoPairs(r.annotations, hasKeys(r.fields) ? r.fields : undefined)
+  if (hasKeys(r.fields)) line += pinoPairs(r.fields, undefined)
+  line += ",\"fiber\":" + JSON.stringify(r.fiber) + ",\"seq\":" + (Number.isFinite(r.seq) ? r.seq : "null")
+  if (hasKeys(r.spans)) line += ",\"spans\":" + stringify(r.spans)
+  if (r.cause !== undefined) {
+    const firstLine = r.cause.split("\n", 1)[0] ?? ""
+    const colon = firstLine.indexOf(": ")
+    const type = colon > 0 && /^[\w$.]+$/.test(firstLine.slice(0, colon)) ? firstLine.slice(0, colon) : "Error"
+    line += ",\"err\":{\"type\":" + JSON.stringify(type) + ",\"message\":" +
+      JSON.stringify(colon > 0 ? firstLine.slice(colon + 2) : firstLine) + ",\"stack\":" + JSON.stringify(r.cause) + "}"
+  }
+  return line + "}"
 }

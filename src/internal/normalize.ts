@@ -3,7 +3,11 @@ import * as FiberId from "effect/FiberId"
 import * as HashMap from "effect/HashMap"
 import * as List from "effect/List"
 import type * as Logger from "effect/Logger"
+import * as os from "node:os"
 import type { LogRecord } from "../LogRecord.js"
+import { ENTRY_OVERHEAD, QUOTES, SCALAR, stringCost, truncateString, WORST_PER_UNIT } from "./recordSize.js"
+import * as Redact from "./redact.js"
+import { type Budget, stringify, toSafe } from "./safeJson.js"
 
 /** Objects whose own enumerable keys are merged into `fields`. */
 const isPlainObject = (u: unknown): u is Record<string, unknown> => {
@@ -14,11 +18,59 @@ const isPlainObject = (u: unknown): u is Record<string, unknown> => {
 
 const EMPTY: Readonly<Record<string, never>> = Object.freeze({})
 
+/** Default `maxRecordBytes`: 64 KiB. */
+export const DEFAULT_MAX_RECORD_BYTES = 65_536
+/** Smallest accepted `maxRecordBytes`: the envelope of a record must fit. */
+export const MIN_MAX_RECORD_BYTES = 1_024
+
+/** What normalization does besides reshaping: redaction and the size bound. */
+export interface NormalizeOptions {
+  /** Key paths (see `redact.ts`) replaced by `"[REDACTED]"` in fields and annotations. */
+  readonly redact: ReadonlyArray<string>
+  /** Upper bound on the bytes of a rendered record (any built-in format). */
+  readonly maxRecordBytes: number
+}
+
+export type Normalize = (options: Logger.Logger.Options<unknown>, seq: number) => LogRecord
+
 /**
- * Turn the options Effect passes to a Logger into a `LogRecord`. Runs on the
- * writer fiber, once per record; it must never throw.
+ * Build the function that turns the options Effect passes to a Logger into a `LogRecord`:
+ * message parts joined or merged, then redaction, then the size bound. It runs on the writer
+ * fiber, once per record, and never throws (the caller still guards it). Throws only here, at
+ * construction, on a malformed redact path.
  */
-export const normalize = (options: Logger.Logger.Options<unknown>, seq: number): LogRecord => {
+export const makeNormalize = (options: NormalizeOptions): Normalize => {
+  const redactor = Redact.compile(options.redact)
+  const maxBytes = options.maxRecordBytes
+  return (captured, seq) => {
+    const record = reshape(captured, seq)
+    const redacted = redactor === undefined ? record : redactRecord(record, redactor)
+    return bound(redacted, maxBytes)
+  }
+}
+
+/** Reshape with no redaction and the default size bound. */
+export const normalize: Normalize = makeNormalize({ redact: [], maxRecordBytes: DEFAULT_MAX_RECORD_BYTES })
+
+/** Copy the keys of `from` into `into`; a getter that throws leaves a note instead of failing the record. */
+const mergeInto = (into: Record<string, unknown>, from: Record<string, unknown>): Record<string, unknown> => {
+  for (const key in from) {
+    let value: unknown
+    try {
+      value = from[key]
+    } catch (e) {
+      value = `[Getter threw: ${e instanceof Error ? e.message : String(e)}]`
+    }
+    if (key === "__proto__") {
+      Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true })
+    } else {
+      into[key] = value
+    }
+  }
+  return into
+}
+
+const reshape = (options: Logger.Logger.Options<unknown>, seq: number): LogRecord => {
   let message = ""
   let fields: Record<string, unknown> | undefined
   let args: Array<unknown> | undefined
@@ -35,10 +87,10 @@ export const normalize = (options: Logger.Logger.Options<unknown>, seq: number):
           fields = part
         } else {
           if (!mergedCopy) {
-            fields = { ...fields }
+            fields = mergeInto({}, fields ?? {})
             mergedCopy = true
           }
-          for (const key in part) fields![key] = part[key]
+          mergeInto(fields!, part)
         }
       } else {
         ;(args ??= []).push(part)
@@ -47,12 +99,12 @@ export const normalize = (options: Logger.Logger.Options<unknown>, seq: number):
   } else if (typeof parts === "string") {
     message = parts
   } else if (isPlainObject(parts)) {
-    fields = { ...parts }
+    fields = mergeInto({}, parts)
   } else if (parts !== undefined) {
     args = [parts]
   }
   if (args !== undefined) {
-    fields = mergedCopy || fields === undefined ? (fields ?? {}) : { ...fields }
+    fields = mergedCopy || fields === undefined ? (fields ?? {}) : mergeInto({}, fields)
     fields.args = args
   }
   let annotations: Record<string, unknown> = EMPTY
@@ -79,10 +131,166 @@ export const normalize = (options: Logger.Logger.Options<unknown>, seq: number):
   }
 }
 
-const renderCause = (cause: Cause.Cause<unknown>): string => {
+const redactRecord = (record: LogRecord, redactor: Redact.Redactor): LogRecord => {
+  const fields = record.fields === EMPTY ? EMPTY : redactor.apply(record.fields)
+  const annotations = record.annotations === EMPTY ? EMPTY : redactor.apply(record.annotations)
+  return fields === record.fields && annotations === record.annotations
+    ? record
+    : { ...record, fields, annotations }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The size bound (units: see recordSize.ts)
+
+/**
+ * Bytes every format may spend around the content: time, level, fiber, seq, pid, hostname,
+ * key names and color codes.
+ */
+const ENVELOPE = 320 + 3 * os.hostname().length
+
+/** A quick upper bound of the cost of a value, or `Infinity` when a walk is needed to know. */
+const quickCost = (value: unknown, depth: number, nodes: { n: number }): number => {
+  switch (typeof value) {
+    case "string":
+      return value.length * WORST_PER_UNIT + QUOTES
+    case "number":
+    case "boolean":
+    case "undefined":
+      return SCALAR
+    case "object":
+      break
+    default:
+      return Infinity
+  }
+  if (value === null) return SCALAR
+  if (depth > 3 || ++nodes.n > 256) return Infinity
+  let cost = ENTRY_OVERHEAD
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) cost += ENTRY_OVERHEAD + quickCost(value[i], depth + 1, nodes)
+    return cost
+  }
+  if (!isPlainObject(value)) return Infinity
+  for (const key in value) {
+    cost += ENTRY_OVERHEAD + key.length * WORST_PER_UNIT + QUOTES + quickCost(value[key], depth + 1, nodes)
+  }
+  return cost
+}
+
+const quickEntriesCost = (obj: Readonly<Record<string, unknown>>): number => {
+  let cost = 0
+  const nodes = { n: 0 }
+  for (const key in obj) {
+    cost += ENTRY_OVERHEAD + key.length * WORST_PER_UNIT + QUOTES + quickCost(obj[key], 1, nodes)
+    if (cost === Infinity) return cost
+  }
+  return cost
+}
+
+const spansCost = (spans: Readonly<Record<string, number>>): number => {
+  let cost = 0
+  for (const label in spans) cost += ENTRY_OVERHEAD + stringCost(label) + QUOTES + SCALAR
+  return cost
+}
+
+/** The record itself when it fits `maxBytes`, else a copy with strings cut and entries dropped. */
+const bound = (record: LogRecord, maxBytes: number): LogRecord => {
+  const fixed = ENVELOPE + stringCost(record.fiber)
+  let estimate: number
   try {
-    return Cause.pretty(cause, { renderErrorCause: true })
+    estimate = fixed + record.message.length * WORST_PER_UNIT +
+      2 * (record.cause?.length ?? 0) * WORST_PER_UNIT + (record.spans === EMPTY ? 0 : spansCost(record.spans)) +
+      (record.fields === EMPTY ? 0 : quickEntriesCost(record.fields)) +
+      (record.annotations === EMPTY ? 0 : quickEntriesCost(record.annotations))
+  } catch {
+    estimate = Infinity // a getter threw: the walk below renders it safely
+  }
+  return estimate <= maxBytes ? record : shrink(record, maxBytes, fixed)
+}
+
+const entriesOf = (obj: Readonly<Record<string, unknown>>, budget: Budget): Record<string, unknown> => {
+  const safe = toSafe(obj, budget)
+  return safe !== null && typeof safe === "object" && !Array.isArray(safe)
+    ? (safe as Record<string, unknown>)
+    : { value: safe }
+}
+
+const shrink = (record: LogRecord, maxBytes: number, fixed: number): LogRecord => {
+  const content = maxBytes - fixed
+  const budget: Budget = { remaining: content }
+  const hasMore = record.fields !== EMPTY || record.annotations !== EMPTY || record.cause !== undefined
+  // the message keeps at most half of the room when something else wants some
+  const messageRoom = hasMore ? Math.floor(content / 2) : content
+  const message = truncateString(record.message, messageRoom)
+  budget.remaining -= stringCost(message) + QUOTES
+  const annotations = record.annotations === EMPTY ? EMPTY : entriesOf(record.annotations, budget)
+  const fields = record.fields === EMPTY ? EMPTY : entriesOf(record.fields, budget)
+  let spans: Record<string, number> = EMPTY
+  if (record.spans !== EMPTY) {
+    const cost = spansCost(record.spans)
+    if (cost <= budget.remaining) spans = record.spans as Record<string, number>
+    else spans = { [`…[${Object.keys(record.spans).length} spans]`]: 0 }
+    budget.remaining -= Math.min(cost, spansCost(spans))
+  }
+  let cause = record.cause
+  if (cause !== undefined) {
+    // counted twice: pino writes it as err.message (first line) and err.stack
+    cause = truncateString(cause, Math.max(0, Math.floor(budget.remaining / 2)) - QUOTES)
+    budget.remaining -= 2 * (stringCost(cause) + QUOTES)
+  }
+  if (budget.remaining < 0) {
+    // markers overran the room: keep the message and say what was dropped
+    const dropped = stringify({ fields: Object.keys(fields).length, annotations: Object.keys(annotations).length })
+    return {
+      ...record,
+      message: truncateString(message, Math.floor(content / 2)),
+      fields: { "…": `[record over ${maxBytes} bytes: entries dropped ${dropped}]` },
+      annotations: EMPTY,
+      spans: EMPTY,
+      cause: cause === undefined ? undefined : truncateString(cause, Math.floor(content / 8))
+    }
+  }
+  return { ...record, message, fields, annotations, spans, cause }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cause rendering
+
+/**
+ * A `Cause` as text with stacks. Effect's own rendering when every error in it is an `Error`
+ * without extra fields (it adds span traces); otherwise each failure and defect rendered safely:
+ * an Error's stack, own fields and cause chain, any other value its JSON.
+ */
+export const renderCause = (cause: Cause.Cause<unknown>): string => {
+  try {
+    const errors = [...Cause.failures(cause), ...Cause.defects(cause)]
+    if (errors.every(isPlainError)) return Cause.pretty(cause, { renderErrorCause: true })
+    const parts = errors.map((error) => renderError(error, []))
+    for (const id of Cause.interruptors(cause)) parts.push(`Interrupted by fiber ${FiberId.threadName(id)}`)
+    return parts.join("\n\n")
   } catch {
     return "[unrenderable cause]"
   }
+}
+
+const isPlainError = (u: unknown): boolean =>
+  u instanceof Error && Object.keys(u).length === 0 && (u.cause === undefined || isPlainError(u.cause))
+
+const renderError = (u: unknown, seen: Array<unknown>): string => {
+  if (!(u instanceof Error)) return "Error: " + (typeof u === "string" ? u : stringify(u))
+  if (seen.includes(u)) return "[Circular]"
+  seen.push(u)
+  const safe = toSafe(u) as Record<string, unknown>
+  const name = String(safe.name ?? "Error")
+  const message = typeof safe.message === "string" && safe.message.length > 0 ? safe.message : "An error has occurred"
+  const extra: Record<string, unknown> = {}
+  for (const key in safe) if (!["name", "message", "stack", "cause"].includes(key)) extra[key] = safe[key]
+  let text = `${name}: ${message}`
+  if (Object.keys(extra).length > 0) text += " " + JSON.stringify(extra)
+  if (typeof safe.stack === "string") {
+    const at = safe.stack.indexOf("\n    at ")
+    if (at >= 0) text += safe.stack.slice(at)
+  }
+  const cause = u.cause
+  if (cause !== undefined) text += "\n[cause]: " + renderError(cause, seen)
+  return text
 }

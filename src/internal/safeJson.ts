@@ -1,86 +1,242 @@
 /**
- * JSON rendering that never throws: cycles become "[Circular]", BigInt a string,
- * Errors their name/message/stack/cause, functions and symbols a tag.
- * The fast path is plain `JSON.stringify`; the safe walker runs only when it throws
- * or when the value holds something JSON.stringify would render wrongly.
+ * JSON rendering that never throws. `toSafe` turns any value into plain JSON data (its
+ * "safe rendering"); `stringify` is `JSON.stringify(toSafe(value))`, with a fast path that
+ * hands values JSON.stringify already renders faithfully straight to it.
+ *
+ * Safe rendering rules: cycles become `"[Circular]"` (a repeated, non-cyclic reference is
+ * rendered again); BigInt its decimal digits; Symbol `"Symbol(description)"`; functions
+ * `"[Function name]"`; `undefined` is omitted from objects and `null` in arrays (as JSON);
+ * Dates ISO-8601 (`"Invalid Date"`); Maps objects keyed by `String(key)`; Sets arrays; typed
+ * arrays arrays of numbers; `ArrayBuffer`/`DataView` `"[ArrayBuffer n bytes]"`; RegExps their
+ * source; Errors `{ name, message, stack, cause, errors, ...own fields }`, causes recursively;
+ * an object's `toJSON()` result is used, as JSON.stringify would; a getter that throws becomes
+ * `"[Getter threw: message]"`; anything else that throws while read `"[Unserializable: message]"`;
+ * nesting deeper than `DEPTH_LIMIT` becomes `"[Object]"` / `"[Array]"`.
+ *
+ * With a `Budget`, strings are truncated with a visible marker and objects and arrays cut short
+ * once the budget (in the units of `recordSize.ts`) is spent.
  */
+import {
+  ENTRY_OVERHEAD,
+  MARKER_COST,
+  QUOTES,
+  SCALAR,
+  stringCost,
+  truncateString
+} from "./recordSize.js"
+
+/** Objects and arrays nested deeper than this are replaced by a tag. */
+export const DEPTH_LIMIT = 32
+
+/** Room kept for the markers that say what was cut ("…[3 more items]"). */
+const MARKER_ROOM = 2 * MARKER_COST
+
+/** A remaining size allowance, spent while rendering (see `recordSize.ts`). */
+export interface Budget {
+  remaining: number
+}
 
 const needsSafePath = (value: unknown, depth: number): boolean => {
   if (value === null || typeof value !== "object") {
     return typeof value === "bigint" || typeof value === "symbol" || typeof value === "function"
   }
-  if (value instanceof Error || value instanceof Map || value instanceof Set) return true
   if (depth > 3) return true // deep values: let the safe walker handle cycles cheaply
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) if (needsSafePath(value[i], depth + 1)) return true
     return false
   }
+  if (value instanceof Date) return Number.isNaN(value.getTime())
+  if (
+    value instanceof Error || value instanceof Map || value instanceof Set || value instanceof RegExp ||
+    ArrayBuffer.isView(value) || value instanceof ArrayBuffer ||
+    typeof (value as { toJSON?: unknown }).toJSON === "function"
+  ) return true
   for (const key in value) {
     if (needsSafePath((value as Record<string, unknown>)[key], depth + 1)) return true
   }
   return false
 }
 
-/** Convert any value into something JSON.stringify renders faithfully and safely. */
-export const toSafe = (value: unknown, seen: Array<unknown> = []): unknown => {
+const errorMessage = (e: unknown): string => {
+  try {
+    return e instanceof Error ? e.message : String(e)
+  } catch {
+    return "unknown"
+  }
+}
+
+const safeGet = (obj: object, key: PropertyKey): unknown => {
+  try {
+    return (obj as Record<PropertyKey, unknown>)[key]
+  } catch (e) {
+    return `[Getter threw: ${errorMessage(e)}]`
+  }
+}
+
+/** Assign without invoking the `__proto__` setter. */
+const setKey = (out: Record<string, unknown>, key: string, value: unknown): void => {
+  if (key === "__proto__") {
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+  } else {
+    out[key] = value
+  }
+}
+
+const functionName = (f: Function): string => {
+  try {
+    return typeof f.name === "string" && f.name.length > 0 ? f.name : "anonymous"
+  } catch {
+    return "anonymous"
+  }
+}
+
+const str = (s: string, budget: Budget | undefined): string => {
+  if (budget === undefined) return s
+  const cost = s.length * 7 + QUOTES <= budget.remaining ? s.length * 7 : stringCost(s)
+  if (cost + QUOTES <= budget.remaining) {
+    budget.remaining -= cost + QUOTES
+    return s
+  }
+  const cut = truncateString(s, Math.max(MARKER_COST, budget.remaining - MARKER_ROOM - QUOTES))
+  budget.remaining -= stringCost(cut) + QUOTES
+  return cut
+}
+
+/** The safe rendering of any value: plain JSON data (see the module comment). Never throws. */
+export const toSafe = (value: unknown, budget?: Budget): unknown => walk(value, [], 0, budget)
+
+const walk = (value: unknown, seen: Array<object>, depth: number, budget: Budget | undefined): unknown => {
   switch (typeof value) {
+    case "string":
+      return str(value, budget)
+    case "number":
+    case "boolean":
+      if (budget !== undefined) budget.remaining -= SCALAR
+      return value
     case "bigint":
-      return value.toString()
+      return str(value.toString(), budget)
     case "symbol":
-      return value.toString()
+      return str(value.toString(), budget)
     case "function":
-      return `[Function ${value.name || "anonymous"}]`
+      return str(`[Function ${functionName(value)}]`, budget)
     case "undefined":
       return undefined
-    case "object":
-      break
-    default:
-      return value
   }
-  if (value === null) return null
-  if (seen.includes(value)) return "[Circular]"
-  seen.push(value)
+  if (value === null) {
+    if (budget !== undefined) budget.remaining -= SCALAR
+    return null
+  }
+  const obj = value as object
+  if (seen.includes(obj)) return str("[Circular]", budget)
+  if (depth >= DEPTH_LIMIT) return str(Array.isArray(obj) ? "[Array]" : "[Object]", budget)
+  seen.push(obj)
   try {
-    if (value instanceof Date) return Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString()
-    if (value instanceof Error) {
-      const out: Record<string, unknown> = { name: value.name, message: value.message, stack: value.stack }
-      if (value.cause !== undefined) out.cause = toSafe(value.cause, seen)
-      for (const key of Object.keys(value)) out[key] = toSafe(safeGet(value, key), seen)
-      return out
-    }
-    if (Array.isArray(value)) return value.map((item) => toSafe(item, seen) ?? null)
-    if (value instanceof Map) {
-      const out: Record<string, unknown> = {}
-      for (const [k, v] of value) out[String(k)] = toSafe(v, seen)
-      return out
-    }
-    if (value instanceof Set) return Array.from(value, (item) => toSafe(item, seen))
-    if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>)
-    const out: Record<string, unknown> = {}
-    for (const key of Object.keys(value)) out[key] = toSafe(safeGet(value, key), seen)
-    return out
+    return walkObject(obj, seen, depth, budget)
+  } catch (e) {
+    return str(`[Unserializable: ${errorMessage(e)}]`, budget)
   } finally {
     seen.pop()
   }
 }
 
-const safeGet = (obj: object, key: string): unknown => {
-  try {
-    return (obj as Record<string, unknown>)[key]
-  } catch (e) {
-    return `[Getter threw: ${e instanceof Error ? e.message : String(e)}]`
+const walkObject = (obj: object, seen: Array<object>, depth: number, budget: Budget | undefined): unknown => {
+  if (obj instanceof Date) {
+    return str(Number.isNaN(obj.getTime()) ? "Invalid Date" : obj.toISOString(), budget)
+  }
+  if (obj instanceof String || obj instanceof Number || obj instanceof Boolean) {
+    return walk(obj.valueOf(), seen, depth, budget)
+  }
+  if (obj instanceof Error) return walkError(obj, seen, depth, budget)
+  if (ArrayBuffer.isView(obj)) {
+    if (obj instanceof DataView) return str(`[DataView ${obj.byteLength} bytes]`, budget)
+    const items = obj as unknown as ArrayLike<number | bigint>
+    return walkItems(items.length, (i) => items[i], seen, depth, budget)
+  }
+  if (obj instanceof ArrayBuffer) return str(`[ArrayBuffer ${obj.byteLength} bytes]`, budget)
+  if (obj instanceof RegExp) return str(String(obj), budget)
+  if (Array.isArray(obj)) return walkItems(obj.length, (i) => safeGet(obj, i), seen, depth, budget)
+  const toJSON = safeGet(obj, "toJSON")
+  if (typeof toJSON === "function") return walk(toJSON.call(obj, ""), seen, depth, budget)
+  if (obj instanceof Map) {
+    const out: Record<string, unknown> = {}
+    const entries = Array.from(obj)
+    walkEntries(out, entries.length, (i) => String(entries[i]![0]), (i) => entries[i]![1], seen, depth, budget)
+    return out
+  }
+  if (obj instanceof Set) {
+    const items = Array.from(obj)
+    return walkItems(items.length, (i) => items[i], seen, depth, budget)
+  }
+  const out: Record<string, unknown> = {}
+  const keys = Object.keys(obj)
+  walkEntries(out, keys.length, (i) => keys[i]!, (i) => safeGet(obj, keys[i]!), seen, depth, budget)
+  return out
+}
+
+const walkError = (error: Error, seen: Array<object>, depth: number, budget: Budget | undefined) => {
+  const keys = ["name", "message", "stack"]
+  const cause = safeGet(error, "cause")
+  if (cause !== undefined) keys.push("cause")
+  const errors = error instanceof AggregateError ? safeGet(error, "errors") : undefined
+  if (errors !== undefined) keys.push("errors")
+  for (const key of Object.keys(error)) if (!keys.includes(key)) keys.push(key)
+  const out: Record<string, unknown> = {}
+  walkEntries(out, keys.length, (i) => keys[i]!, (i) => safeGet(error, keys[i]!), seen, depth, budget)
+  return out
+}
+
+const walkItems = (
+  length: number,
+  get: (i: number) => unknown,
+  seen: Array<object>,
+  depth: number,
+  budget: Budget | undefined
+): Array<unknown> => {
+  const out: Array<unknown> = []
+  for (let i = 0; i < length; i++) {
+    if (budget !== undefined) {
+      if (budget.remaining - ENTRY_OVERHEAD <= MARKER_ROOM) {
+        out.push(str(`…[${length - i} more items]`, budget))
+        break
+      }
+      budget.remaining -= ENTRY_OVERHEAD
+    }
+    out.push(walk(get(i), seen, depth + 1, budget) ?? null)
+  }
+  return out
+}
+
+const walkEntries = (
+  out: Record<string, unknown>,
+  length: number,
+  key: (i: number) => string,
+  get: (i: number) => unknown,
+  seen: Array<object>,
+  depth: number,
+  budget: Budget | undefined
+): void => {
+  for (let i = 0; i < length; i++) {
+    if (budget !== undefined) {
+      if (budget.remaining - ENTRY_OVERHEAD <= MARKER_ROOM) {
+        setKey(out, "…", str(`[${length - i} more keys]`, budget))
+        break
+      }
+      budget.remaining -= ENTRY_OVERHEAD
+    }
+    const item = walk(get(i), seen, depth + 1, budget)
+    if (item !== undefined) setKey(out, str(key(i), budget), item)
   }
 }
 
 /** JSON text for any value; never throws. */
 export const stringify = (value: unknown): string => {
-  if (!needsSafePath(value, 0)) {
-    try {
+  try {
+    if (!needsSafePath(value, 0)) {
       const text = JSON.stringify(value)
       if (text !== undefined) return text
-    } catch {
-      // fall through to the safe walker
     }
+  } catch {
+    // fall through to the safe walker
   }
   try {
     return JSON.stringify(toSafe(value)) ?? "null"
@@ -101,7 +257,7 @@ export const stringifyObject = (obj: Readonly<Record<string, unknown>>): string 
     try {
       value = obj[key]
     } catch (e) {
-      value = `[Getter threw: ${e instanceof Error ? e.message : String(e)}]`
+      value = `[Getter threw: ${errorMessage(e)}]`
     }
     let text: string
     switch (typeof value) {
