@@ -1,0 +1,114 @@
+/**
+ * logfiber cases. Usage: `node --import tsx bench/cases/logfiber.ts <variant>` with variant
+ *   fields     1M x Effect.logInfo(msg, fields), one tight producer loop, capacity 65,536
+ *   annotate   the same with Effect.annotateLogs(fields) for the fields
+ *   concurrent 500 fibers x 2,000 records
+ *   sustained  a fixed 50,000 records/s for 10 s (default options: capacity 10,000)
+ * End to end = until the Layer's scope has closed (queue drained, last batch written, file closed).
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { AsyncLogger, FileSink, Format } from "../../src/index.js"
+import { countLines, fields, MESSAGE, RECORDS, report, SAMPLE_MASK, Sampler, secondsSince, tempFile } from "../lib.js"
+
+const variant = process.argv[2] ?? "fields"
+const file = tempFile()
+
+const layer = (options: AsyncLogger.Options) =>
+  AsyncLogger.layer(options).pipe(Layer.provide(FileSink.layer({ path: file, format: Format.json })))
+
+const logFields = (i: number) => Effect.logInfo(MESSAGE, fields(i))
+const logAnnotated = (i: number) => Effect.annotateLogs(Effect.logInfo(MESSAGE), fields(i))
+
+/** A tight loop of `count` log calls, every 16th one timed. */
+const burst = (count: number, offset: number, sampler: Sampler, log: (i: number) => Effect.Effect<void>) =>
+  Effect.gen(function*() {
+    for (let i = offset; i < offset + count; i++) {
+      if ((i & SAMPLE_MASK) === 0) {
+        const start = process.hrtime.bigint()
+        yield* log(i)
+        sampler.record(start)
+      } else {
+        yield* log(i)
+      }
+    }
+  })
+
+/** `rate` records/s for `seconds`, in 10 ms ticks; each tick's records in one loop. */
+const paced = (rate: number, seconds: number, sampler: Sampler) =>
+  Effect.gen(function*() {
+    const perTick = rate / 100
+    const ticks = seconds * 100
+    const start = performance.now()
+    let i = 0
+    for (let tick = 0; tick < ticks; tick++) {
+      yield* burst(perTick, i, sampler, logFields)
+      i += perTick
+      const next = start + (tick + 1) * 10
+      const wait = next - performance.now()
+      if (wait > 0) yield* Effect.sleep(wait)
+    }
+  })
+
+const run = async () => {
+  let records = RECORDS
+  let options: AsyncLogger.Options = { capacity: 65_536 }
+  let body: (sampler: Sampler) => Effect.Effect<void>
+  switch (variant) {
+    case "fields":
+    case "fields-quarter": // run with BENCH_RECORDS=250000: peak RSS against burst size
+      body = (sampler) => burst(records, 0, sampler, logFields)
+      break
+    case "annotate":
+      body = (sampler) => burst(records, 0, sampler, logAnnotated)
+      break
+    case "concurrent": {
+      const fibers = 500
+      const perFiber = Math.floor(RECORDS / fibers)
+      records = fibers * perFiber
+      body = (sampler) =>
+        Effect.forEach(
+          Array.from({ length: fibers }, (_, f) => f),
+          (f) => burst(perFiber, f * perFiber, sampler, logFields),
+          { concurrency: "unbounded", discard: true }
+        )
+      break
+    }
+    case "sustained": {
+      const seconds = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 10)
+      records = 50_000 * seconds
+      options = {}
+      body = (sampler) => paced(50_000, seconds, sampler)
+      break
+    }
+    default:
+      throw new Error(`unknown variant ${variant}`)
+  }
+  const sampler = new Sampler(records)
+  const start = process.hrtime.bigint()
+  const program = Effect.gen(function*() {
+    const service = yield* AsyncLogger.AsyncLogger
+    yield* body(sampler)
+    return service
+  })
+  const service = await Effect.runPromise(Effect.provide(program, layer(options)))
+  const seconds = secondsSince(start)
+  const stats = await Effect.runPromise(service.stats)
+  report({
+    case: `logfiber-${variant}`,
+    records,
+    seconds,
+    caller: sampler.summary(),
+    lines: countLines(file),
+    offered: stats.offered,
+    written: stats.written,
+    dropped: stats.dropped,
+    failed: stats.failed,
+    extra: { pending: stats.pending, batches: stats.batches, capacity: options.capacity ?? 10_000 }
+  })
+}
+
+run().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
