@@ -22,6 +22,8 @@
  *
  * @since 0.1.0
  */
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -32,7 +34,10 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import * as ConsoleSink from "./ConsoleSink.js"
+import * as Format from "./Format.js"
 import * as internal from "./internal/asyncLogger.js"
+import * as internalConfig from "./internal/config.js"
 import { DEFAULT_MAX_RECORD_BYTES, makeNormalize, MIN_MAX_RECORD_BYTES } from "./internal/normalize.js"
 import { PressureScheduler } from "./internal/pressureScheduler.js"
 import type { LogRecord } from "./LogRecord.js"
@@ -253,6 +258,82 @@ export const layer = (options: Options = {}): Layer.Layer<AsyncLogger, never, Lo
     AsyncLogger,
     Effect.tap(make(options), (service) => install(service, options))
   )
+
+/**
+ * The Layer, with its options read from a `Config`: a bad value fails the Layer with the
+ * `ConfigError`. Use it with your own `Config` (another prefix, a JSON file behind a
+ * `ConfigProvider`), or use `fromEnv`.
+ *
+ * @example
+ * ```ts
+ * import { Config, Layer } from "effect"
+ * const LogLive = AsyncLogger.layerConfig(
+ *   Config.map(Config.integer("QUEUE"), (capacity) => ({ capacity }))
+ * ).pipe(Layer.provide(FileSink.layer({ path: "logs/app.log" })))
+ * ```
+ * @since 0.1.0
+ */
+export const layerConfig = (
+  config: Config.Config<Options>
+): Layer.Layer<AsyncLogger, ConfigError.ConfigError, LogSink> =>
+  Layer.unwrapEffect(Effect.map(config, (options) => layer(options)))
+
+/**
+ * Every option the environment can set (see README, "Configuration from the environment"):
+ * `LOG_ENV` (`development` | `production` presets), `LOG_LEVEL`, `LOG_CRITICAL_LEVEL`,
+ * `LOG_QUEUE_CAPACITY`, `LOG_OVERFLOW`, `LOG_BATCH_SIZE`, `LOG_BATCH_WINDOW`,
+ * `LOG_SHUTDOWN_TIMEOUT`, `LOG_SYNC`, `LOG_MAX_RECORD_BYTES`, `LOG_REDACT`. Explicit variables
+ * win over the preset; unset or blank variables leave the default. A bad value fails with a
+ * message naming the variable and the value: `LOG_QUEUE_CAPACITY: expected a positive integer, got "abc"`.
+ *
+ * @example
+ * ```ts
+ * const options = yield* AsyncLogger.optionsFromEnv // { capacity: 50000, minimumLevel: "Info", ... }
+ * ```
+ * @since 0.1.0
+ */
+export const optionsFromEnv: Config.Config<Options> = internalConfig.options
+
+/**
+ * The line format named by `LOG_FORMAT` (`json` | `logfmt` | `pretty` | `pino`), else the
+ * `LOG_ENV` preset's (`pretty` for development, `json` for production), else `Format.json`.
+ * Pass it to the sink you build.
+ *
+ * @example
+ * ```ts
+ * const SinkLive = Layer.unwrapEffect(
+ *   Effect.map(AsyncLogger.formatFromEnv, (format) => FileSink.layer({ path: "logs/app.log", format }))
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const formatFromEnv: Config.Config<Format.Format> = Config.map(internalConfig.formatName, (name) => Format[name])
+
+/**
+ * `layerConfig(optionsFromEnv)`: the logger configured by environment variables; provide the
+ * sink. Fails with a `ConfigError` naming the variable and the value on a bad value.
+ *
+ * @example
+ * ```ts
+ * const LogLive = AsyncLogger.fromEnv.pipe(Layer.provide(FileSink.layer({ path: "logs/app.log" })))
+ * ```
+ * @since 0.1.0
+ */
+export const fromEnv: Layer.Layer<AsyncLogger, ConfigError.ConfigError, LogSink> = layerConfig(optionsFromEnv)
+
+/**
+ * `fromEnv` writing to standard output in the `LOG_FORMAT` format: the whole logging setup of
+ * a twelve-factor service in one Layer.
+ *
+ * @example
+ * ```ts
+ * program.pipe(Effect.provide(AsyncLogger.consoleFromEnv), NodeRuntime.runMain)
+ * ```
+ * @since 0.1.0
+ */
+export const consoleFromEnv: Layer.Layer<AsyncLogger, ConfigError.ConfigError> = fromEnv.pipe(
+  Layer.provide(Layer.unwrapEffect(Effect.map(formatFromEnv, (format) => ConsoleSink.layer({ format }))))
+)
 
 /**
  * Current counters. @since 0.1.0
