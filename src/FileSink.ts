@@ -1,6 +1,6 @@
 /**
  * Append records to a file: one open handle for the sink's lifetime, one `write` system call
- * per batch, parent directories created, new files created with mode `0o640`.
+ * per batch (lines encoded into one reused buffer), parent directories created, new files created with mode `0o640`.
  *
  * Writes are synchronous system calls made by the writer fiber, never by the caller: for a
  * local disk this is the fastest path (the kernel's page cache absorbs it) and it keeps the
@@ -25,7 +25,7 @@ import * as path from "node:path"
 import * as Format from "./Format.js"
 import type { LogRecord } from "./LogRecord.js"
 import * as LogSink from "./LogSink.js"
-import { renderBatch } from "./internal/lines.js"
+import { LineBuffer } from "./internal/lines.js"
 
 /** @since 0.1.0 */
 export interface Options {
@@ -43,8 +43,7 @@ const errorReason = (error: unknown): string =>
   error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}` : String(error)
 
 /** Write the whole buffer: a regular file may still accept fewer bytes than asked. */
-const writeAll = (fd: number, text: string): void => {
-  const buffer = Buffer.from(text, "utf8")
+const writeAll = (fd: number, buffer: Buffer): void => {
   let offset = 0
   while (offset < buffer.length) offset += fs.writeSync(fd, buffer, offset, buffer.length - offset)
 }
@@ -77,10 +76,16 @@ export const make = (options: Options) =>
         }).pipe(Effect.ignore)
     )
     let open = true
+    // one buffer for the sink's lifetime: each batch is encoded into it, then written
+    const lines = new LineBuffer()
     const writeSync = (batch: ReadonlyArray<LogRecord>): void => {
       // never write through a closed descriptor: its number may already belong to another file
       if (!open) throw new Error(`${name} is closed`)
-      writeAll(fd, renderBatch(format, batch))
+      try {
+        writeAll(fd, lines.render(format, batch))
+      } finally {
+        lines.reset()
+      }
     }
     return LogSink.make({
       name,

@@ -52,7 +52,7 @@ const paced = (rate: number, seconds: number, sampler: Sampler) =>
 
 const run = async () => {
   let records = RECORDS
-  let options: AsyncLogger.Options = { capacity: 65_536 }
+  let options: AsyncLogger.Options = { capacity: 65_536, yieldOnPressure: process.env.BENCH_YIELD_ON_PRESSURE !== "0" }
   let body: (sampler: Sampler) => Effect.Effect<void>
   switch (variant) {
     case "fields":

@@ -8,6 +8,49 @@ export const renderBatch = (format: Format, batch: ReadonlyArray<LogRecord>): st
   return out
 }
 
+/**
+ * A reusable byte buffer that a batch is rendered into, line by line: each line is UTF-8
+ * encoded straight into it, with no batch string to concatenate, flatten and copy again.
+ * It grows to fit the largest batch and gives memory back after an unusually large one.
+ */
+export class LineBuffer {
+  private buffer: Buffer
+  length = 0
+
+  constructor(private readonly initialSize = 256 * 1024, private readonly keepSize = 8 * 1024 * 1024) {
+    this.buffer = Buffer.allocUnsafe(initialSize)
+  }
+
+  /** Render `batch` (one line per record, newline-terminated); returns the bytes to write. */
+  render(format: Format, batch: ReadonlyArray<LogRecord>): Buffer {
+    this.length = 0
+    for (let i = 0; i < batch.length; i++) this.append(renderLine(format, batch[i]!))
+    return this.buffer.subarray(0, this.length)
+  }
+
+  /** Forget the content; shrink if the last batch made the buffer unusually large. */
+  reset(): void {
+    this.length = 0
+    if (this.buffer.length > this.keepSize) this.buffer = Buffer.allocUnsafe(this.initialSize)
+  }
+
+  private append(line: string): void {
+    // a UTF-16 code unit takes at most 3 bytes in UTF-8, plus the newline
+    const worst = line.length * 3 + 1
+    if (this.buffer.length - this.length < worst) this.grow(this.length + worst)
+    this.length += this.buffer.write(line, this.length, "utf8")
+    this.buffer[this.length++] = 10
+  }
+
+  private grow(needed: number): void {
+    let size = this.buffer.length * 2
+    while (size < needed) size *= 2
+    const next = Buffer.allocUnsafe(size)
+    this.buffer.copy(next, 0, 0, this.length)
+    this.buffer = next
+  }
+}
+
 /** A format that throws must not lose the record: fall back to a minimal safe line. */
 const renderLine = (format: Format, record: LogRecord): string => {
   try {
