@@ -38,6 +38,15 @@ const hasKeys = (obj: object): boolean => {
   return false
 }
 
+/** Text that may go between JSON quotes as is (fiber ids: `#12`), else its JSON escape. */
+const jsonInner = (text: string): string => {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return JSON.stringify(text).slice(1, -1)
+  }
+  return text
+}
+
 /**
  * One JSON object per line:
  * `{"time":"<ISO-8601>","level":"INFO","fiber":"#12","seq":1,"message":"...",
@@ -49,8 +58,8 @@ const hasKeys = (obj: object): boolean => {
 export const json: Format = (r) => {
   let line = "{\"time\":\"" + isoTime(r.time) +
     "\",\"level\":\"" + r.level +
-    "\",\"fiber\":" + JSON.stringify(r.fiber) +
-    ",\"seq\":" + (Number.isFinite(r.seq) ? r.seq : "null") +
+    "\",\"fiber\":\"" + jsonInner(r.fiber) +
+    "\",\"seq\":" + r.seq +
     ",\"message\":" + JSON.stringify(r.message)
   if (hasKeys(r.fields)) line += ",\"fields\":" + stringifyObject(r.fields)
   if (hasKeys(r.annotations)) line += ",\"annotations\":" + stringifyObject(r.annotations)
