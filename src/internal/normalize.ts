@@ -194,7 +194,7 @@ const spansCost = (spans: Readonly<Record<string, number>>): number => {
 
 /** The record itself when it fits `maxBytes`, else a copy with strings cut and entries dropped. */
 const bound = (record: LogRecord, maxBytes: number): LogRecord => {
-  const fixed = ENVELOPE + stringCost(record.fiber)
+  const fixed = ENVELOPE + record.fiber.length * WORST_PER_UNIT
   let estimate: number
   try {
     estimate = fixed + record.message.length * WORST_PER_UNIT +
@@ -204,7 +204,23 @@ const bound = (record: LogRecord, maxBytes: number): LogRecord => {
   } catch {
     estimate = Infinity // a getter threw: the walk below renders it safely
   }
-  return estimate <= maxBytes ? record : shrink(record, maxBytes, fixed)
+  return estimate <= maxBytes || fitsExactly(record, maxBytes - fixed) ? record : shrink(record, maxBytes, fixed)
+}
+
+/**
+ * Whether the record fits `content` by the exact count (a walk of the safe rendering, which
+ * stops at the budget). A record that fits is kept as logged: Errors and class instances stay
+ * what they are for sinks that read records rather than text.
+ */
+const fitsExactly = (record: LogRecord, content: number): boolean => {
+  const budget: Budget = {
+    remaining: content - stringCost(record.message) - QUOTES - spansCost(record.spans) -
+      (record.cause === undefined ? 0 : 2 * (stringCost(record.cause) + QUOTES))
+  }
+  if (budget.remaining <= 0) return false
+  if (record.annotations !== EMPTY) toSafe(record.annotations, budget)
+  if (record.fields !== EMPTY) toSafe(record.fields, budget)
+  return budget.cut !== true && budget.remaining >= 0
 }
 
 const entriesOf = (obj: Readonly<Record<string, unknown>>, budget: Budget): Record<string, unknown> => {

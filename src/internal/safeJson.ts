@@ -34,6 +34,8 @@ const MARKER_ROOM = 2 * MARKER_COST
 /** A remaining size allowance, spent while rendering (see `recordSize.ts`). */
 export interface Budget {
   remaining: number
+  /** Set when something was cut to stay within the budget. */
+  cut?: boolean
 }
 
 const needsSafePath = (value: unknown, depth: number): boolean => {
@@ -99,6 +101,7 @@ const str = (s: string, budget: Budget | undefined): string => {
   }
   const cut = truncateString(s, Math.max(MARKER_COST, budget.remaining - MARKER_ROOM - QUOTES))
   budget.remaining -= stringCost(cut) + QUOTES
+  budget.cut = true
   return cut
 }
 
@@ -196,6 +199,7 @@ const walkItems = (
   for (let i = 0; i < length; i++) {
     if (budget !== undefined) {
       if (budget.remaining - ENTRY_OVERHEAD <= MARKER_ROOM) {
+        budget.cut = true
         out.push(str(`…[${length - i} more items]`, budget))
         break
       }
@@ -218,6 +222,7 @@ const walkEntries = (
   for (let i = 0; i < length; i++) {
     if (budget !== undefined) {
       if (budget.remaining - ENTRY_OVERHEAD <= MARKER_ROOM) {
+        budget.cut = true
         setKey(out, "…", str(`[${length - i} more keys]`, budget))
         break
       }
