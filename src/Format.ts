@@ -51,8 +51,15 @@ const jsonInner = (text: string): string => {
  * One JSON object per line:
  * `{"time":"<ISO-8601>","level":"INFO","fiber":"#12","seq":1,"message":"...",
  *   "fields":{...},"annotations":{...},"spans":{"label":ms},"cause":"..."}`.
- * `fields`, `annotations`, `spans` and `cause` appear only when non-empty.
+ * `fields`, `annotations`, `spans` and `cause` appear only when non-empty. Strings are JSON
+ * escaped (no value can start a new line); values are rendered safely (cycles, BigInt, Errors...,
+ * see README "Safety").
  *
+ * @example
+ * ```ts
+ * Format.json(LogRecord.make({ message: "started", fields: { port: 8080 } }))
+ * // {"time":"2024-05-01T10:00:00.000Z","level":"INFO","fiber":"#0","seq":0,"message":"started","fields":{"port":8080}}
+ * ```
  * @since 0.1.0
  */
 export const json: Format = (r) => {
