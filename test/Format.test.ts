@@ -160,7 +160,7 @@ describe("Format", () => {
     })
 
     it("pino-pretty renders our lines (through its API)", () => {
-      const rendered = prettyFactory({ colorize: false })(Format.pino(full) + "\n")
+      const rendered = prettyFactory({ colorize: false, translateTime: "UTC:HH:MM:ss.l" })(Format.pino(full) + "\n")
       // pino-pretty 13 hides the hostname unless asked; the header is `[time] LEVEL (pid): msg`
       expect(rendered).toContain(`[10:00:00.123] INFO (${process.pid}): request handled`)
       expect(prettyFactory({ colorize: false, ignore: "" })(Format.pino(full))).toContain(
