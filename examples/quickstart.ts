@@ -11,6 +11,9 @@ const path = "logs/quickstart.log"
 const fibers = 100
 const perFiber = 1_000
 
+// a fresh file per run, so the line count below is this run's
+fs.rmSync(path, { force: true })
+
 const LogLive = AsyncLogger.layer({ capacity: 10_000, batchSize: 512, batchWindow: "100 millis" }).pipe(
   Layer.provide(FileSink.layer({ path, format: Format.json }))
 )
@@ -36,7 +39,7 @@ const program = Effect.gen(function*() {
       `(${Math.round(stats.offered / (elapsed / 1000)).toLocaleString("en-US")} records/s)`
   )
   yield* Console.log(`stats: ${JSON.stringify(stats)}`)
-  yield* Console.log(`${path}: ${lines} lines (this run and any earlier ones); last line:`)
+  yield* Console.log(`${path}: ${lines} lines; last line:`)
   yield* Console.log(fs.readFileSync(path, "utf8").trimEnd().split("\n").at(-1))
 })
 

@@ -66,7 +66,7 @@ export const json: Format = (r) => {
   let line = "{\"time\":\"" + isoTime(r.time) +
     "\",\"level\":\"" + r.level +
     "\",\"fiber\":\"" + jsonInner(r.fiber) +
-    "\",\"seq\":" + r.seq +
+    "\",\"seq\":" + (Number.isFinite(r.seq) ? r.seq : "null") +
     ",\"message\":" + JSON.stringify(r.message)
   if (hasKeys(r.fields)) line += ",\"fields\":" + stringifyObject(r.fields)
   if (hasKeys(r.annotations)) line += ",\"annotations\":" + stringifyObject(r.annotations)

@@ -38,6 +38,11 @@ const textFormats = { json: Format.json, logfmt: Format.logfmt, pretty: plainPre
 
 describe("Format", () => {
   describe("json", () => {
+    it("a hand-made record with a non-finite seq or time still gives valid JSON", () => {
+      const parsed = JSON.parse(Format.json(record({ seq: Number.NaN, time: Number.POSITIVE_INFINITY })))
+      expect(parsed).toMatchObject({ seq: null, time: "Invalid Date", message: "request handled" })
+    })
+
     it("writes the documented field names, in order, and omits empty optional keys", () => {
       expect(Format.json(record())).toBe(
         "{\"time\":\"2024-05-01T10:00:00.123Z\",\"level\":\"INFO\",\"fiber\":\"#12\",\"seq\":7,\"message\":\"request handled\"}"
