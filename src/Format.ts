@@ -124,8 +124,21 @@ export const stripAnsi = (text: string): string => {
 // bare values only when they hold no space, quote, equals sign, backslash, control character or surrogate
 const BARE = /^[^\s"=\\\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]+$/
 
+/**
+ * Values whose safe rendering is a string (BigInt, Symbol, functions, Dates) are written as that
+ * text in the key=value formats, not as a JSON string inside quotes (`n=10`, not `n="\"10\""`).
+ */
+const asText = (value: unknown): string | undefined => {
+  if (typeof value === "string") return value
+  if (typeof value === "bigint" || typeof value === "symbol" || typeof value === "function" || value instanceof Date) {
+    const safe = toSafe(value)
+    return typeof safe === "string" ? safe : undefined
+  }
+  return undefined
+}
+
 const logfmtValue = (value: unknown): string => {
-  const text = typeof value === "string" ? value : value === undefined ? "" : stringify(value)
+  const text = asText(value) ?? (value === undefined ? "" : stringify(value))
   if (text.length > 0 && BARE.test(text)) return text
   return quote(text)
 }
@@ -199,8 +212,9 @@ const stripAnsiReplacer = (_key: string, value: unknown): unknown =>
   typeof value === "string" ? stripAnsi(value) : value
 
 const prettyValue = (value: unknown): string => {
-  if (typeof value === "string") {
-    const text = stripAnsi(value)
+  const plain = asText(value)
+  if (plain !== undefined) {
+    const text = stripAnsi(plain)
     return text.length > 0 && BARE.test(text) ? text : quote(text)
   }
   if (value === null || (typeof value !== "object" && typeof value !== "function")) return stringify(value)

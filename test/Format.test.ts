@@ -37,6 +37,12 @@ const plainPretty = Format.prettyWith({ colors: false })
 const textFormats = { json: Format.json, logfmt: Format.logfmt, pretty: plainPretty, pino: Format.pino }
 
 describe("Format", () => {
+  it("logfmt and pretty write BigInt, Symbol and Date values as plain text, not quoted JSON strings", () => {
+    const r = record({ fields: { n: 10n, at: new Date(0), s: Symbol("k") } })
+    expect(Format.logfmt(r)).toContain(" n=10 at=1970-01-01T00:00:00.000Z s=Symbol(k)")
+    expect(plainPretty(r)).toContain(" n=10 at=1970-01-01T00:00:00.000Z s=Symbol(k)")
+  })
+
   describe("json", () => {
     it("a hand-made record with a non-finite seq or time still gives valid JSON", () => {
       const parsed = JSON.parse(Format.json(record({ seq: Number.NaN, time: Number.POSITIVE_INFINITY })))
