@@ -4,7 +4,7 @@
  * README's "Benchmarks" block (between its markers). Ratios come from this one run.
  *
  * Environment: BENCH_RECORDS (default 1,000,000), BENCH_HTTP_REQUESTS (default 40,000),
- * BENCH_HTTP_ROUNDS (default 2), BENCH_ONLY (comma-separated case ids, for development;
+ * BENCH_HTTP_ROUNDS (default 3), BENCH_ONLY (comma-separated case ids, for development;
  * a partial run does not write the results files).
  */
 import autocannon from "autocannon"
@@ -168,7 +168,7 @@ const main = async () => {
   }
   if (wanted("http")) {
     const requests = Number(process.env.BENCH_HTTP_REQUESTS ?? 40_000)
-    const rounds = Number(process.env.BENCH_HTTP_ROUNDS ?? 2)
+    const rounds = Number(process.env.BENCH_HTTP_ROUNDS ?? 3)
     // interleaved rounds, so that a noisy neighbour hits every variant alike
     for (let round = 0; round < rounds; round++) {
       for (const variant of ["none", "logfiber", "pino"]) {
