@@ -15,6 +15,7 @@
  */
 import * as os from "node:os"
 import type { LogRecord } from "./LogRecord.js"
+import { markSingleLine } from "./internal/lines.js"
 import { stringify, stringifyObject, toSafe } from "./internal/safeJson.js"
 
 /** A format renders one record as one line (no trailing newline). @since 0.1.0 */
@@ -62,7 +63,7 @@ const jsonInner = (text: string): string => {
  * ```
  * @since 0.1.0
  */
-export const json: Format = (r) => {
+export const json: Format = markSingleLine((r) => {
   let line = "{\"time\":\"" + isoTime(r.time) +
     "\",\"level\":\"" + r.level +
     "\",\"fiber\":\"" + jsonInner(r.fiber) +
@@ -73,7 +74,7 @@ export const json: Format = (r) => {
   if (hasKeys(r.spans)) line += ",\"spans\":" + stringify(r.spans)
   if (r.cause !== undefined) line += ",\"cause\":" + JSON.stringify(r.cause)
   return line + "}"
-}
+})
 
 // ---------------------------------------------------------------------------------------------
 // Text hygiene for the formats read by people and line-oriented tools (CWE-117)
@@ -171,7 +172,7 @@ const logfmtPairs = (prefix: string, obj: Readonly<Record<string, unknown>>): st
  * ```
  * @since 0.1.0
  */
-export const logfmt: Format = (r) => {
+export const logfmt: Format = markSingleLine((r) => {
   let line = "time=" + isoTime(r.time) +
     " level=" + r.level.toLowerCase() +
     " fiber=" + logfmtValue(r.fiber) +
@@ -182,7 +183,7 @@ export const logfmt: Format = (r) => {
   for (const label in r.spans) line += " span." + logfmtKey(label) + "=" + r.spans[label] + "ms"
   if (r.cause !== undefined) line += " cause=" + quote(r.cause)
   return line
-}
+})
 
 // ---------------------------------------------------------------------------------------------
 // pretty
@@ -251,7 +252,7 @@ export const prettyWith = (options: PrettyOptions): Format => {
     }
     return out
   }
-  return (r) => {
+  return markSingleLine((r) => {
     let line = dimmed(isoTime(r.time)) + " " + levelColor(r.level)(r.level.padEnd(5)) + " " +
       dimmed(prettyKey(r.fiber)) + " " + escapeRaw(stripAnsi(r.message))
     line += pairs(r.fields)
@@ -261,7 +262,7 @@ export const prettyWith = (options: PrettyOptions): Format => {
     if (spans.length > 0) line += " " + dimmed("(" + spans + ")")
     if (r.cause !== undefined) line += " " + causeColor("cause:") + " " + escapeRaw(stripAnsi(r.cause))
     return line
-  }
+  })
 }
 
 /**
@@ -302,7 +303,7 @@ let defaultPretty: Format | undefined
  * ```
  * @since 0.1.0
  */
-export const pretty: Format = (r) => (defaultPretty ??= prettyWith({ colors: colorsByDefault() }))(r)
+export const pretty: Format = markSingleLine((r) => (defaultPretty ??= prettyWith({ colors: colorsByDefault() }))(r))
 
 // ---------------------------------------------------------------------------------------------
 // pino
@@ -350,7 +351,7 @@ const pinoPairs = (obj: Readonly<Record<string, unknown>>, skip: Readonly<Record
  * ```
  * @since 0.1.0
  */
-export const pino: Format = (r) => {
+export const pino: Format = markSingleLine((r) => {
   let line = "{\"level\":" + (PINO_LEVELS[r.level] ?? 30) +
     ",\"time\":" + (Number.isFinite(r.time) ? r.time : "null") + pinoHead +
     ",\"msg\":" + JSON.stringify(r.message)
@@ -366,4 +367,4 @@ export const pino: Format = (r) => {
       JSON.stringify(colon > 0 ? firstLine.slice(colon + 2) : firstLine) + ",\"stack\":" + JSON.stringify(r.cause) + "}"
   }
   return line + "}"
-}
+})

@@ -263,5 +263,16 @@ describe("Format", () => {
         )
         expect(readLines(file)).toEqual(["INFO hello {\"n\":1}"])
       }))
+
+    it.scoped("a careless user-defined format cannot forge a second line: its line breaks are escaped", () =>
+      Effect.gen(function*() {
+        const file = path.join(tempDir(), "careless.log")
+        const careless: Format.Format = (r) => `${r.level} ${r.message}`
+        yield* Effect.logInfo("hi\nERROR forged\r\nmore").pipe(
+          Effect.zipRight(AsyncLogger.flush),
+          Effect.provide(AsyncLogger.layer().pipe(Layer.provide(FileSink.layer({ path: file, format: careless }))))
+        )
+        expect(readLines(file)).toEqual(["INFO hi\\nERROR forged\\nmore"])
+      }))
   })
 })

@@ -51,10 +51,21 @@ export class LineBuffer {
   }
 }
 
+/** Formats known to escape every line break themselves (the built-in ones, property-tested). */
+const singleLine = new WeakSet<Format>()
+
+/** Mark a format whose output never holds `\n` or `\r`: its lines skip the re-check. */
+export const markSingleLine = <F extends Format>(format: F): F => {
+  singleLine.add(format)
+  return format
+}
+
 /** A format that throws must not lose the record: fall back to a minimal safe line. */
 const renderLine = (format: Format, record: LogRecord): string => {
   try {
     const line = format(record)
+    if (singleLine.has(format)) return line
+    // a user-defined format must not be able to start a second record (CWE-117)
     return line.includes("\n") || line.includes("\r") ? line.replace(/\r?\n|\r/g, "\\n") : line
   } catch (error) {
     return JSON.stringify({

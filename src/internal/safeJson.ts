@@ -255,6 +255,21 @@ export const stringify = (value: unknown): string => {
  * (the common case, no walk, no intermediate object); anything else goes through `stringify`.
  */
 export const stringifyObject = (obj: Readonly<Record<string, unknown>>): string => {
+  // all values strings, numbers or booleans: native JSON.stringify renders them exactly as the
+  // walk below would (non-finite numbers as null), in one call
+  try {
+    let flat = true
+    for (const key in obj) {
+      const type = typeof obj[key]
+      if (type !== "string" && type !== "number" && type !== "boolean") {
+        flat = false
+        break
+      }
+    }
+    if (flat) return JSON.stringify(obj)
+  } catch {
+    // a getter threw: the walk below reports it in place
+  }
   let out = "{"
   let first = true
   for (const key in obj) {
