@@ -10,6 +10,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import { once } from "node:events"
 import { createServer } from "node:http"
 import { pino } from "pino"
@@ -23,7 +24,7 @@ let requests = 0
 const destination = variant === "pino" ? pino.destination({ dest: file, sync: false }) : undefined
 const pinoLogger = destination === undefined ? undefined : pino(destination)
 
-const logOne: (url: string) => Effect.Effect<void> = variant === "logfiber"
+const logOne: (url: string) => Effect.Effect<void> = variant === "logfiber" || variant === "effect-noop"
   ? (url) => Effect.logInfo(MESSAGE, { ...fields(requests), path: url })
   : variant === "pino"
   ? (url) => Effect.sync(() => pinoLogger!.info({ ...fields(requests), path: url }, MESSAGE))
@@ -46,10 +47,15 @@ const ServerLive = HttpRouter.empty.pipe(
 // the logger is built first, so the server's request fibers inherit it
 const AppLive: Layer.Layer<HttpServer.HttpServer> = variant === "logfiber"
   ? ServerLive.pipe(
-    Layer.provideMerge(AsyncLogger.layer({ capacity: 10_000 })),
+    Layer.provideMerge(
+      AsyncLogger.layer({ capacity: 10_000, yieldOnPressure: process.env.BENCH_YIELD_ON_PRESSURE !== "0" })
+    ),
     Layer.provide(FileSink.layer({ path: file, format: Format.json })),
     Layer.orDie
   )
+  : variant === "effect-noop"
+  // Effect's own cost of an Effect.logInfo call (fiber log, FiberRefs, tracer span event), no sink
+  ? ServerLive.pipe(Layer.provideMerge(Logger.replace(Logger.defaultLogger, Logger.make(() => {}))), Layer.orDie)
   : Layer.orDie(ServerLive)
 
 const run = async () => {

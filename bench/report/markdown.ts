@@ -184,16 +184,23 @@ const httpTable = (results: Results): Array<string> => {
     "|---|--:|--:|--:|--:|--:|--:|"
   ]
   const bestNone = httpBest(results, "none")
-  for (const variant of ["none", "logfiber", "pino"]) {
+  const httpLabels: Record<string, string> = {
+    none: "no logging",
+    "effect-noop": "Effect.logInfo, no-op logger (Effect's own cost, nothing written)",
+    logfiber: "logfiber",
+    pino: "pino"
+  }
+  for (const variant of Object.keys(httpLabels)) {
     const runs = results.http.filter((h) => h.variant === variant)
     if (runs.length === 0) continue
     const best = httpBest(results, variant)
+    const writes = variant !== "none" && variant !== "effect-noop"
     lines.push(
-      `| ${variant === "none" ? "no logging" : variant} | ${int(best)} | ${int(httpMedian(results, variant))} | ` +
+      `| ${httpLabels[variant]} | ${int(best)} | ${int(httpMedian(results, variant))} | ` +
         `${runs.map((h) => int(h.requestsPerSec)).join(", ")} | ` +
         `${variant === "none" ? "-" : `${fixed((best / bestNone - 1) * 100, 1)} %`} | ` +
-        `${variant === "none" ? "-" : int(runs.reduce((s, h) => s + h.server.lines, 0))} | ` +
-        `${variant === "none" ? "-" : int(runs.reduce((s, h) => s + h.server.dropped, 0))} |`
+        `${writes ? int(runs.reduce((s, h) => s + h.server.lines, 0)) : "-"} | ` +
+        `${writes ? int(runs.reduce((s, h) => s + h.server.dropped, 0)) : "-"} |`
     )
   }
   return lines

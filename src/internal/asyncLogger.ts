@@ -12,11 +12,27 @@ import * as Format from "../Format.js"
 import type { LogRecord } from "../LogRecord.js"
 import type { LogSinkService } from "../LogSink.js"
 import { renderBatch } from "./lines.js"
-import { normalize } from "./normalize.js"
+import { type LogCall } from "./normalize.js"
 import { RecordQueue } from "./recordQueue.js"
 import { writeStderr } from "./stderr.js"
 
-export type Captured = Logger.Logger.Options<unknown>
+/** What the queue keeps of a log call: Effect's options without `context` (see `capture`). */
+export type Captured = LogCall
+
+/**
+ * Keep only what normalization reads. Effect's options also hold `context`, a snapshot of the
+ * calling fiber's FiberRefs (in a server: the request, its headers, its spans...); queued for a
+ * batch window, it would outlive the young generation and turn cheap scavenges into old-space GC.
+ */
+const capture = (options: Logger.Logger.Options<unknown>): Captured => ({
+  fiberId: options.fiberId,
+  logLevel: options.logLevel,
+  message: options.message,
+  cause: options.cause,
+  spans: options.spans,
+  annotations: options.annotations,
+  date: options.date
+})
 
 export type LevelInput = LogLevel.Literal | LogLevel.LogLevel
 
@@ -176,9 +192,10 @@ export const make = (
       writeStderr(renderBatch(Format.json, [record]))
     }
 
-    const log = (captured: Captured): void => {
-      if (captured.logLevel.ordinal < minOrdinal) return
+    const log = (options: Logger.Logger.Options<unknown>): void => {
+      if (options.logLevel.ordinal < minOrdinal) return
       const seq = ++offered
+      const captured = capture(options)
       if (syncMode || closing) return writeNow(captured, seq)
       if (queue.offer(captured, seq)) {
         if (waiter !== null && queue.size >= wantSize) wake()

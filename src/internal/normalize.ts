@@ -31,7 +31,13 @@ export interface NormalizeOptions {
   readonly maxRecordBytes: number
 }
 
-export type Normalize = (options: Logger.Logger.Options<unknown>, seq: number) => LogRecord
+/** The parts of Effect's logger options that normalization reads. */
+export type LogCall = Pick<
+  Logger.Logger.Options<unknown>,
+  "fiberId" | "logLevel" | "message" | "cause" | "spans" | "annotations" | "date"
+>
+
+export type Normalize = (options: LogCall, seq: number) => LogRecord
 
 /**
  * Build the function that turns the options Effect passes to a Logger into a `LogRecord`:
@@ -82,7 +88,7 @@ const fiberName = (id: FiberId.FiberId): string => {
   return lastFiberName
 }
 
-const reshape = (options: Logger.Logger.Options<unknown>, seq: number): LogRecord => {
+const reshape = (options: LogCall, seq: number): LogRecord => {
   let message = ""
   let fields: Record<string, unknown> | undefined
   let args: Array<unknown> | undefined
