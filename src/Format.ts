@@ -34,6 +34,17 @@ export const isoTime = (time: number): string => {
   return lastIso
 }
 
+// Messages repeat ("request handled"): escape each distinct one once.
+let lastMessage = ""
+let lastMessageJson = "\"\""
+const jsonMessage = (message: string): string => {
+  if (message !== lastMessage) {
+    lastMessage = message
+    lastMessageJson = JSON.stringify(message)
+  }
+  return lastMessageJson
+}
+
 const hasKeys = (obj: object): boolean => {
   for (const _ in obj) return true
   return false
@@ -68,7 +79,7 @@ export const json: Format = markSingleLine((r) => {
     "\",\"level\":\"" + r.level +
     "\",\"fiber\":\"" + jsonInner(r.fiber) +
     "\",\"seq\":" + (Number.isFinite(r.seq) ? r.seq : "null") +
-    ",\"message\":" + JSON.stringify(r.message)
+    ",\"message\":" + jsonMessage(r.message)
   if (hasKeys(r.fields)) line += ",\"fields\":" + stringifyObject(r.fields)
   if (hasKeys(r.annotations)) line += ",\"annotations\":" + stringifyObject(r.annotations)
   if (hasKeys(r.spans)) line += ",\"spans\":" + stringify(r.spans)

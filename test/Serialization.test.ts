@@ -2,16 +2,14 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as FiberId from "effect/FiberId"
-import * as FiberRefs from "effect/FiberRefs"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as List from "effect/List"
-import type * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as fc from "fast-check"
 import * as path from "node:path"
 import { AsyncLogger, FileSink, Format, TestSink } from "../src/index.js"
-import { makeNormalize } from "../src/internal/normalize.js"
+import { type LogCall, makeNormalize } from "../src/internal/normalize.js"
 import { toSafe } from "../src/internal/safeJson.js"
 import { readLines, tempDir } from "./helpers.js"
 
@@ -27,17 +25,14 @@ const formats = {
 const MARKER_BYTES = Buffer.byteLength("…[truncated 9007199254740991 bytes]")
 
 /** What Effect hands a Logger for `Effect.log(...message)`. */
-const captured = (message: ReadonlyArray<unknown>, annotations: Record<string, unknown> = {}): Logger.Logger.Options<
-  unknown
-> => ({
+const captured = (message: ReadonlyArray<unknown>, annotations: Record<string, unknown> = {}): LogCall => ({
   fiberId: FiberId.make(12, 0),
   logLevel: LogLevel.Info,
   message,
   cause: Cause.empty,
-  context: FiberRefs.empty(),
   spans: List.empty(),
   annotations: HashMap.fromIterable(Object.entries(annotations)),
-  date: new Date(0)
+  time: 0
 })
 
 // ---- arbitraries: any code point (lone surrogates included), control characters, ANSI, forged lines

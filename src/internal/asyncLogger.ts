@@ -31,7 +31,7 @@ const capture = (options: Logger.Logger.Options<unknown>): Captured => ({
   cause: options.cause,
   spans: options.spans,
   annotations: options.annotations,
-  date: options.date
+  time: options.date.getTime()
 })
 
 export type LevelInput = LogLevel.Literal | LogLevel.LogLevel

@@ -32,10 +32,12 @@ export interface NormalizeOptions {
 }
 
 /** The parts of Effect's logger options that normalization reads. */
-export type LogCall = Pick<
-  Logger.Logger.Options<unknown>,
-  "fiberId" | "logLevel" | "message" | "cause" | "spans" | "annotations" | "date"
->
+export type LogCall =
+  & Pick<Logger.Logger.Options<unknown>, "fiberId" | "logLevel" | "message" | "cause" | "spans" | "annotations">
+  & {
+    /** `date.getTime()`, read at capture while the Date is still in cache. */
+    readonly time: number
+  }
 
 export type Normalize = (options: LogCall, seq: number) => LogRecord
 
@@ -133,12 +135,12 @@ const reshape = (options: LogCall, seq: number): LogRecord => {
   let spans: Record<string, number> = EMPTY
   if (!List.isNil(options.spans)) {
     spans = {}
-    const now = options.date.getTime()
+    const now = options.time
     for (const span of options.spans) spans[span.label] = now - span.startTime
   }
   return {
     seq,
-    time: options.date.getTime(),
+    time: options.time,
     level: options.logLevel.label,
     message,
     fields: fields ?? EMPTY,
