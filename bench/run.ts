@@ -145,6 +145,7 @@ const runHttp = (variant: string, requests: number): Promise<HttpResult> =>
     // a warm-up load first (JIT), then the measured one
     const measure = async (url: string): Promise<void> => {
       await new Promise((done) => autocannon({ url, connections: 32, amount: HTTP_WARMUP }).on("done", done))
+      child.send("measure")
       const instance = autocannon({ url, connections: 32, amount: requests, sampleInt: 100 })
       const start = performance.now()
       let last = start

@@ -48,7 +48,11 @@ const ServerLive = HttpRouter.empty.pipe(
 const AppLive: Layer.Layer<HttpServer.HttpServer> = variant === "logfiber"
   ? ServerLive.pipe(
     Layer.provideMerge(
-      AsyncLogger.layer({ capacity: 10_000, yieldOnPressure: process.env.BENCH_YIELD_ON_PRESSURE !== "0" })
+      AsyncLogger.layer({
+        capacity: 10_000,
+        yieldOnPressure: process.env.BENCH_YIELD_ON_PRESSURE !== "0",
+        ...(process.env.BENCH_BATCH_WINDOW === undefined ? {} : { batchWindow: Number(process.env.BENCH_BATCH_WINDOW) })
+      })
     ),
     Layer.provide(FileSink.layer({ path: file, format: Format.json })),
     Layer.orDie
@@ -68,7 +72,19 @@ const run = async () => {
     return yield* Effect.never
   })
   const fiber = Effect.runFork(Effect.provide(main, AppLive as Layer.Layer<HttpServer.HttpServer | AsyncLogger.AsyncLogger>))
-  await once(process, "message")
+  // "measure" after the warm-up load: from then on the server's own CPU time is counted,
+  // including the logger's drain at shutdown (the load generator's CPU is not in it)
+  let cpuStart: NodeJS.CpuUsage | undefined
+  let requestsAtStart = 0
+  await new Promise<void>((stop) =>
+    process.on("message", (message) => {
+      if (message === "measure") {
+        cpuStart = process.cpuUsage()
+        requestsAtStart = requests
+      } else if (message === "stop") stop()
+    })
+  )
+  const measured = requests - requestsAtStart
   const start = process.hrtime.bigint()
   // closes the server, then the logger's scope (drain, last batch, file closed)
   await Effect.runPromise(Fiber.interrupt(fiber))
@@ -77,6 +93,8 @@ const run = async () => {
     await once(destination, "close")
   }
   const closeSeconds = secondsSince(start)
+  const cpu = process.cpuUsage(cpuStart)
+  const cpuMicrosPerRequest = cpuStart === undefined || measured === 0 ? undefined : (cpu.user + cpu.system) / measured
   const stats = service === undefined ? undefined : await Effect.runPromise(service.stats)
   const lines = variant === "none" ? 0 : countLines(file)
   report({
@@ -88,7 +106,7 @@ const run = async () => {
     written: stats?.written ?? lines,
     dropped: stats?.dropped ?? 0,
     failed: stats?.failed ?? 0,
-    extra: { requests }
+    extra: { requests, cpuMicrosPerRequest }
   })
   process.exit(0)
 }
