@@ -10,7 +10,7 @@ import * as fc from "fast-check"
 import * as path from "node:path"
 import { AsyncLogger, FileSink, Format, TestSink } from "../src/index.js"
 import { type LogCall, makeNormalize } from "../src/internal/normalize.js"
-import { toSafe } from "../src/internal/safeJson.js"
+import { quoteJson, stringifyObject, toSafe } from "../src/internal/safeJson.js"
 import { readLines, tempDir } from "./helpers.js"
 
 const formats = {
@@ -87,6 +87,15 @@ const anyValues = fc.oneof(anyValue, fc.anything({ withBigInt: true, withDate: t
 const oneLine = (line: string) => line.split(/\r\n|\r|\n/).length === 1
 
 describe("Serialization", () => {
+  it("the fast path for flat objects renders exactly what JSON.stringify renders (fast-check)", () => {
+    // any code point, with the characters JSON must escape made frequent
+    const special = fc.constantFrom("\\", "\"", "\n", "\u0000", "\u001f", "\u2028", "\ud800", "\udc00", "é", "a")
+    const anyString = fc.string({ unit: fc.oneof(special, fc.string({ unit: "binary", minLength: 1, maxLength: 1 })) })
+    const flat = fc.dictionary(anyString, fc.oneof(anyString, fc.double(), fc.integer(), fc.boolean()))
+    fc.assert(fc.property(flat, (obj) => stringifyObject(obj) === JSON.stringify(obj)), { numRuns: 500 })
+    fc.assert(fc.property(anyString, (text) => quoteJson(text) === JSON.stringify(text)), { numRuns: 500 })
+  })
+
   describe("properties (fast-check)", () => {
     it("every format renders any value on exactly one line, without throwing", () => {
       const normalize = makeNormalize({ redact: [], maxRecordBytes: 65_536 })

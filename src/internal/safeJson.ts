@@ -254,22 +254,54 @@ export const stringify = (value: unknown): string => {
  * JSON object text for a record's `fields`/`annotations`: primitives are written directly
  * (the common case, no walk, no intermediate object); anything else goes through `stringify`.
  */
-export const stringifyObject = (obj: Readonly<Record<string, unknown>>): string => {
-  // all values strings, numbers or booleans: native JSON.stringify renders them exactly as the
-  // walk below would (non-finite numbers as null), in one call
-  try {
-    let flat = true
-    for (const key in obj) {
-      const type = typeof obj[key]
-      if (type !== "string" && type !== "number" && type !== "boolean") {
-        flat = false
-        break
-      }
-    }
-    if (flat) return JSON.stringify(obj)
-  } catch {
-    // a getter threw: the walk below reports it in place
+/**
+ * JSON string literal, byte for byte what `JSON.stringify` gives: strings without a quote,
+ * backslash, control character or surrogate (nearly all keys and short values) are wrapped as
+ * they are, without a native call.
+ */
+export const quoteJson = (text: string): string => {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(text)
   }
+  return "\"" + text + "\""
+}
+
+/**
+ * The common record: an object of strings, numbers and booleans, rendered in one pass
+ * (about twice as fast as `JSON.stringify` on it). `undefined` when anything else is in it,
+ * or a getter throws: the safe walk handles those.
+ */
+const stringifyFlat = (obj: Readonly<Record<string, unknown>>): string | undefined => {
+  try {
+    let out = "{"
+    for (const key in obj) {
+      const value = obj[key]
+      let text: string
+      switch (typeof value) {
+        case "string":
+          text = quoteJson(value)
+          break
+        case "number":
+          text = Number.isFinite(value) ? "" + value : "null"
+          break
+        case "boolean":
+          text = value ? "true" : "false"
+          break
+        default:
+          return undefined
+      }
+      out += (out.length === 1 ? "" : ",") + quoteJson(key) + ":" + text
+    }
+    return out + "}"
+  } catch {
+    return undefined
+  }
+}
+
+export const stringifyObject = (obj: Readonly<Record<string, unknown>>): string => {
+  const flat = stringifyFlat(obj)
+  if (flat !== undefined) return flat
   let out = "{"
   let first = true
   for (const key in obj) {
