@@ -313,16 +313,50 @@ describe("AsyncLogger", () => {
   })
 
   describe("shutdown", () => {
-    it.effect("records logged during shutdown take the synchronous path and are not lost", () =>
+    it.effect("a record logged while the queue drains at shutdown takes the synchronous path into the sink", () =>
       Effect.gen(function*() {
-        const sink = yield* Effect.scoped(
+        const gate = yield* Deferred.make<void>()
+        const go = yield* Deferred.make<void>()
+        const written: Array<Record> = []
+        let service: AsyncLogger.AsyncLoggerService | undefined
+        const closing = yield* Effect.fork(
           Effect.gen(function*() {
-            yield* Effect.addFinalizer(() => Effect.logInfo("from a finalizer"))
-            yield* Effect.logInfo("before")
-            return yield* TestSink.TestSink
-          }).pipe(Effect.provide(withTestSink()))
+            service = yield* AsyncLogger.AsyncLogger
+            yield* Effect.logInfo("queued")
+            // outlives the scope; logs once the scope is closing
+            yield* Effect.forkDaemon(Effect.zipRight(Deferred.await(go), Effect.logInfo("during shutdown")))
+            yield* eventually(() => service !== undefined)
+          }).pipe(Effect.provide(AsyncLogger.layer().pipe(Layer.provide(gatedSink(gate, written)))))
         )
-        expect(sink.batches.flat().map((r) => r.message)).toContain("before")
+        // the scope is closing: the finalizer waits for the writer, blocked on the gate
+        for (let i = 0; i < 100; i++) yield* Effect.yieldNow()
+        yield* Deferred.succeed(go, undefined)
+        yield* eventually(() => written.length === 1)
+        expect(written.map((r) => r.message)).toEqual(["during shutdown"])
+        yield* Deferred.succeed(gate, undefined)
+        yield* Fiber.join(closing)
+        expect(written.map((r) => r.message)).toEqual(["during shutdown", "queued"])
+        expect(yield* service!.stats).toMatchObject({ offered: 2, written: 2, pending: 0 })
+      }))
+
+    it.effect("a fiber that logs after the Layer is gone: the record goes to stderr, counted as written", () =>
+      Effect.gen(function*() {
+        let service: AsyncLogger.AsyncLoggerService | undefined
+        const [sink, stderr] = yield* captureStderr(
+          Effect.scoped(
+            Effect.gen(function*() {
+              // runs after the Layer's own scope has closed (Effect.provide is inside Effect.scoped)
+              yield* Effect.addFinalizer(() => Effect.logInfo("from a finalizer"))
+              service = yield* AsyncLogger.AsyncLogger
+              yield* Effect.logInfo("before")
+              return yield* TestSink.TestSink
+            }).pipe(Effect.provide(withTestSink()))
+          )
+        )
+        expect(sink.batches.flat().map((r) => r.message)).toEqual(["before"])
+        const late = stderr.join("").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l).message)
+        expect(late).toEqual(["from a finalizer"])
+        expect(yield* service!.stats).toMatchObject({ offered: 2, written: 2, dropped: 0, failed: 0 })
       }))
 
     it.effect("a sink that hangs at shutdown: the timeout bounds it, the records are counted failed and reported", () =>
