@@ -43,6 +43,8 @@ const find = (results: Results, name: string): CaseResult | undefined =>
 export const accountingExact = (r: CaseResult): boolean =>
   r.offered === r.written + r.dropped + r.failed && (r.lines === 0 || r.lines === r.written)
 
+const signedPercent = (ratio: number): string => `${ratio >= 0 ? "+" : ""}${fixed(ratio * 100, 1)} %`
+
 /** Median server CPU time per request (us), from the server's own process.cpuUsage(). */
 const httpCpu = (results: Results, variant: string): number =>
   median(
@@ -129,8 +131,8 @@ export const targets = (results: Results): Array<Target> => {
     out.push({
       name: "application overhead of logfiber < 5% of requests/s (median of the interleaved runs)",
       value: `${fixed(overhead * 100, 1)} %; server CPU per request ${fixed(cpuLogfiber, 1)} us vs ${fixed(cpuNone, 1)} us ` +
-        `without logging (+${fixed((cpuLogfiber / cpuNone - 1) * 100, 1)} %; Effect.logInfo with a no-op logger alone: ` +
-        `+${fixed((cpuEffect / cpuNone - 1) * 100, 1)} %)`,
+        `without logging (${signedPercent(cpuLogfiber / cpuNone - 1)}; Effect.logInfo with a no-op logger alone: ` +
+        `${signedPercent(cpuEffect / cpuNone - 1)})`,
       met: overhead < 0.05
     })
   }
@@ -213,7 +215,7 @@ const httpTable = (results: Results): Array<string> => {
         `${runs.map((h) => int(h.requestsPerSec)).join(", ")} | ` +
         `${variant === "none" ? "-" : `${fixed((httpMedian(results, variant) / medianNone - 1) * 100, 1)} %`} | ` +
         `${fixed(httpCpu(results, variant), 1)} | ` +
-        `${variant === "none" ? "-" : `+${fixed((httpCpu(results, variant) / cpuNone - 1) * 100, 1)} %`} | ` +
+        `${variant === "none" ? "-" : signedPercent(httpCpu(results, variant) / cpuNone - 1)} | ` +
         `${writes ? int(runs.reduce((s, h) => s + h.server.lines, 0)) : "-"} | ` +
         `${writes ? int(runs.reduce((s, h) => s + h.server.dropped, 0)) : "-"} |`
     )
