@@ -234,7 +234,10 @@ const install = (service: internal.AsyncLoggerRuntime, options: Options): Effect
           HashSet.remove(Logger.prettyLoggerDefault),
           HashSet.add(service.logger)
         ))
-    yield* Effect.locallyScoped(FiberRef.currentMinimumLogLevel, level)
+    // only when it changes: every FiberRef a fiber holds is copied on each of its log calls
+    if ((yield* FiberRef.get(FiberRef.currentMinimumLogLevel)) !== level) {
+      yield* Effect.locallyScoped(FiberRef.currentMinimumLogLevel, level)
+    }
     if (options.yieldOnPressure !== false) {
       yield* Effect.locallyScopedWith(
         FiberRef.currentScheduler,
