@@ -251,10 +251,6 @@ export const stringify = (value: unknown): string => {
 }
 
 /**
- * JSON object text for a record's `fields`/`annotations`: primitives are written directly
- * (the common case, no walk, no intermediate object); anything else goes through `stringify`.
- */
-/**
  * JSON string literal, byte for byte what `JSON.stringify` gives: strings without a quote,
  * backslash, control character or surrogate (nearly all keys and short values) are wrapped as
  * they are, without a native call.
@@ -267,6 +263,20 @@ export const quoteJson = (text: string): string => {
   return "\"" + text + "\""
 }
 
+/** JSON text of a string, number or boolean; `undefined` for anything else. */
+const scalarJson = (value: unknown): string | undefined => {
+  switch (typeof value) {
+    case "string":
+      return quoteJson(value)
+    case "number":
+      return Number.isFinite(value) ? "" + value : "null"
+    case "boolean":
+      return value ? "true" : "false"
+    default:
+      return undefined
+  }
+}
+
 /**
  * The common record: an object of strings, numbers and booleans, rendered in one pass
  * (about twice as fast as `JSON.stringify` on it). `undefined` when anything else is in it,
@@ -276,21 +286,8 @@ const stringifyFlat = (obj: Readonly<Record<string, unknown>>): string | undefin
   try {
     let out = "{"
     for (const key in obj) {
-      const value = obj[key]
-      let text: string
-      switch (typeof value) {
-        case "string":
-          text = quoteJson(value)
-          break
-        case "number":
-          text = Number.isFinite(value) ? "" + value : "null"
-          break
-        case "boolean":
-          text = value ? "true" : "false"
-          break
-        default:
-          return undefined
-      }
+      const text = scalarJson(obj[key])
+      if (text === undefined) return undefined
       out += (out.length === 1 ? "" : ",") + quoteJson(key) + ":" + text
     }
     return out + "}"
@@ -299,11 +296,14 @@ const stringifyFlat = (obj: Readonly<Record<string, unknown>>): string | undefin
   }
 }
 
+/**
+ * JSON object text for a record's `fields`/`annotations`: flat objects in one pass, anything
+ * else key by key, each value through `stringify`; a getter that throws is reported in place.
+ */
 export const stringifyObject = (obj: Readonly<Record<string, unknown>>): string => {
   const flat = stringifyFlat(obj)
   if (flat !== undefined) return flat
   let out = "{"
-  let first = true
   for (const key in obj) {
     let value: unknown
     try {
@@ -311,24 +311,8 @@ export const stringifyObject = (obj: Readonly<Record<string, unknown>>): string 
     } catch (e) {
       value = `[Getter threw: ${errorMessage(e)}]`
     }
-    let text: string
-    switch (typeof value) {
-      case "string":
-        text = JSON.stringify(value)
-        break
-      case "number":
-        text = Number.isFinite(value) ? "" + value : "null"
-        break
-      case "boolean":
-        text = value ? "true" : "false"
-        break
-      case "undefined":
-        continue
-      default:
-        text = stringify(value)
-    }
-    out += (first ? "" : ",") + JSON.stringify(key) + ":" + text
-    first = false
+    if (value === undefined) continue
+    out += (out.length === 1 ? "" : ",") + quoteJson(key) + ":" + (scalarJson(value) ?? stringify(value))
   }
   return out + "}"
 }
