@@ -278,6 +278,6 @@ export const updateReadme = (file: string, results: Results): void => {
   const end = text.indexOf(END)
   const next = start !== -1 && end > start
     ? text.slice(0, start) + block + text.slice(end + END.length)
-    : text.trimEnd() + "\n\n## Benchmarks\n\n`npm run bench` (about 5 minutes) runs the suite in `bench/`.\n\n" + block + "\n"
+    : text.trimEnd() + "\n\n## Benchmarks\n\n`npm run bench` (about 7 minutes) runs the suite in `bench/`.\n\n" + block + "\n"
   fs.writeFileSync(file, next)
 }
