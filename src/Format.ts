@@ -16,7 +16,7 @@
 import * as os from "node:os"
 import type { LogRecord } from "./LogRecord.js"
 import { markSingleLine } from "./internal/lines.js"
-import { stringify, stringifyObject, toSafe } from "./internal/safeJson.js"
+import { needsJsonEscape, quoteJson, stringify, stringifyObject, toSafe } from "./internal/safeJson.js"
 
 /** A format renders one record as one line (no trailing newline). @since 0.1.0 */
 export type Format = (record: LogRecord) => string
@@ -40,7 +40,7 @@ let lastMessageJson = "\"\""
 const jsonMessage = (message: string): string => {
   if (message !== lastMessage) {
     lastMessage = message
-    lastMessageJson = JSON.stringify(message)
+    lastMessageJson = quoteJson(message)
   }
   return lastMessageJson
 }
@@ -51,13 +51,7 @@ const hasKeys = (obj: object): boolean => {
 }
 
 /** Text that may go between JSON quotes as is (fiber ids: `#12`), else its JSON escape. */
-const jsonInner = (text: string): string => {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return JSON.stringify(text).slice(1, -1)
-  }
-  return text
-}
+const jsonInner = (text: string): string => (needsJsonEscape(text) ? JSON.stringify(text).slice(1, -1) : text)
 
 /**
  * One JSON object per line:

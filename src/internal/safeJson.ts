@@ -255,12 +255,16 @@ export const stringify = (value: unknown): string => {
  * backslash, control character or surrogate (nearly all keys and short values) are wrapped as
  * they are, without a native call.
  */
-export const quoteJson = (text: string): string => {
+export const quoteJson = (text: string): string =>
+  needsJsonEscape(text) ? JSON.stringify(text) : "\"" + text + "\""
+
+/** Whether `JSON.stringify` could write `text` other than as is between quotes. */
+export const needsJsonEscape = (text: string): boolean => {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(text)
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return true
   }
-  return "\"" + text + "\""
+  return false
 }
 
 /** JSON text of a string, number or boolean; `undefined` for anything else. */
