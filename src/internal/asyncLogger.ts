@@ -161,13 +161,9 @@ export const make = (
     /** Write one record now, on the caller's fiber (critical records on a full queue, shutdown, sync mode). */
     const writeNow = (captured: Captured, seq: number): void => {
       const record = safeNormalize(captured, seq)
-      if (closed) {
-        // a fiber that outlived the Layer still holds this logger: the sink may be closed by now
-        written++
-        writeStderr(renderBatch(Format.json, [record]))
-        return
-      }
-      if (sink.writeSync !== undefined) {
+      // once closed, a fiber that outlived the Layer may still log: the sink may be closed by
+      // now, so such records take the stderr path at the end
+      if (!closed && sink.writeSync !== undefined) {
         try {
           sink.writeSync([record])
           written++
@@ -177,7 +173,7 @@ export const make = (
         }
         return
       }
-      if (syncMode) {
+      if (!closed && syncMode) {
         // a sink without a synchronous write: run its write inline if it completes synchronously
         const exit = Effect.runSyncExit(sink.write([record]))
         if (exit._tag === "Success") {
@@ -195,13 +191,14 @@ export const make = (
     const log = (options: Logger.Logger.Options<unknown>): void => {
       if (options.logLevel.ordinal < minOrdinal) return
       const seq = ++offered
-      const captured = capture(options)
-      if (syncMode || closing) return writeNow(captured, seq)
-      if (queue.offer(captured, seq)) {
+      if (syncMode || closing) return writeNow(capture(options), seq)
+      if (queue.size < queue.capacity) {
+        queue.offer(capture(options), seq)
         if (waiter !== null && queue.size >= wantSize) wake()
         return
       }
-      if (captured.logLevel.ordinal >= criticalOrdinal) return writeNow(captured, seq)
+      // full: a record about to be dropped is not even copied
+      if (options.logLevel.ordinal >= criticalOrdinal) return writeNow(capture(options), seq)
       if (!sliding) {
         dropped++
         return
@@ -209,7 +206,7 @@ export const make = (
       const evicted = queue.shift()!
       if (evicted.item.logLevel.ordinal >= criticalOrdinal) writeNow(evicted.item, evicted.seq)
       else dropped++
-      queue.offer(captured, seq)
+      queue.offer(capture(options), seq)
     }
 
     const logger = Logger.make<unknown, void>(log)
