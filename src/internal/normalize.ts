@@ -57,9 +57,6 @@ export const makeNormalize = (options: NormalizeOptions): Normalize => {
   }
 }
 
-/** Reshape with no redaction and the default size bound. */
-export const normalize: Normalize = makeNormalize({ redact: [], maxRecordBytes: DEFAULT_MAX_RECORD_BYTES })
-
 /** Copy the keys of `from` into `into`; a getter that throws leaves a note instead of failing the record. */
 const mergeInto = (into: Record<string, unknown>, from: Record<string, unknown>): Record<string, unknown> => {
   for (const key in from) {
