@@ -6,7 +6,9 @@
  * Environment: BENCH_RECORDS (default 1,000,000), BENCH_REPEAT (runs per burst case, default 3,
  * the median reported), BENCH_HTTP_REQUESTS (default 40,000),
  * BENCH_HTTP_ROUNDS (default 5), BENCH_ONLY (comma-separated case ids, for development;
- * a partial run does not write the results files).
+ * a partial run does not write the results files), BENCH_NODE_FLAGS (extra Node/V8 flags for
+ * every case process, e.g. `--no-allocation-site-pretenuring`, for diagnosis: such a run does
+ * not write the results files either).
  */
 import autocannon from "autocannon"
 import * as esbuild from "esbuild"
@@ -80,8 +82,9 @@ const buildCases = async (): Promise<void> => {
   })
 }
 
+const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? "").split(/\s+/).filter((flag) => flag.length > 0)
 const nodeArgs = (file: string, variant: string): Array<string> =>
-  [path.join(buildDir, file.replace(/\.ts$/, ".mjs")), ...(variant === "" ? [] : [variant])]
+  [...nodeFlags, path.join(buildDir, file.replace(/\.ts$/, ".mjs")), ...(variant === "" ? [] : [variant])]
 
 const parseResult = (stdout: string): CaseResult | undefined => {
   const line = stdout.split("\n").reverse().find((l) => l.startsWith("RESULT "))
@@ -237,8 +240,8 @@ const main = async () => {
   const seconds = (performance.now() - started) / 1000
   const markdown = renderMarkdown(results, seconds)
   process.stdout.write(markdown + "\n")
-  if (only !== undefined) {
-    progress(`partial run (BENCH_ONLY): results files not written\n`)
+  if (only !== undefined || nodeFlags.length > 0) {
+    progress(`partial run (BENCH_ONLY or BENCH_NODE_FLAGS): results files not written\n`)
     return
   }
   fs.writeFileSync(path.join(here, "RESULTS.md"), markdown + "\n")
