@@ -101,6 +101,32 @@ describe("AsyncLogger", () => {
         expect((yield* AsyncLogger.stats).batches).toBe(1)
       }).pipe(Effect.provide(withTestSink({ batchSize: 512, batchWindow: "100 millis" }))))
 
+    it.effect("the window is an upper bound: records after a full batch go out when the running window ends", () =>
+      Effect.gen(function*() {
+        const state = yield* TestSink.TestSink
+        const messages = () => state.batches.map((b) => b.map((r) => r.message))
+        yield* Effect.logInfo("a") // t = 0: the window opens
+        yield* untilSleeping
+        yield* TestClock.adjust("60 millis")
+        yield* burst(2) // t = 60: a full batch of 3, written at once
+        yield* eventually(() => state.batches.length === 1)
+        yield* Effect.logInfo("b") // t = 60: waits for the window opened at 0, not a new one
+        yield* TestClock.adjust("39 millis")
+        yield* Effect.yieldNow()
+        expect(messages()).toEqual([["a", "burst", "burst"]])
+        yield* TestClock.adjust("1 millis") // t = 100
+        yield* eventually(() => state.batches.length === 2)
+        expect(messages()).toEqual([["a", "burst", "burst"], ["b"]])
+        yield* Effect.logInfo("c") // t = 100: nothing is waiting, so a fresh window of 100 ms
+        yield* untilSleeping
+        yield* TestClock.adjust("99 millis")
+        yield* Effect.yieldNow()
+        expect(state.batches).toHaveLength(2)
+        yield* TestClock.adjust("1 millis")
+        yield* eventually(() => state.batches.length === 3)
+        expect(yield* AsyncLogger.stats).toMatchObject({ offered: 5, written: 5, pending: 0, batches: 3 })
+      }).pipe(Effect.provide(withTestSink({ batchSize: 3, batchWindow: "100 millis" }))))
+
     it.effect("a Schedule as batchWindow: each window waits for the schedule's next step", () =>
       Effect.gen(function*() {
         yield* Effect.logInfo("one")

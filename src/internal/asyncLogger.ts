@@ -125,7 +125,6 @@ export const make = (
     const pressureMark = Math.max(1, Math.floor(options.capacity / 2))
     const underPressure = (): boolean => writerWoken && queue.size >= pressureMark
     const flushWaiters: Array<FlushWaiter> = []
-    let windowGeneration = 0
 
     const wake = (): void => {
       const w = waiter
@@ -305,6 +304,28 @@ export const make = (
       )
     })
 
+    // The window timer is a fiber of its own, so that a full batch resumes the writer directly.
+    // One runs at a time and a full batch leaves it running: forking and interrupting one per
+    // batch cost ~22 us, 2,000 times per million records. A batch begun while it runs is written
+    // when it fires, before a whole window has passed: the window stays an upper bound.
+    let windowTimer: Fiber.RuntimeFiber<void> | undefined
+    const windowEnded = Effect.sync(() => {
+      windowTimer = undefined
+      if (queue.size > 0) wake()
+    })
+    const startWindow: Effect.Effect<void> = Effect.suspend(() =>
+      windowTimer !== undefined
+        ? Effect.void
+        : Effect.map(Effect.forkDaemon(Effect.zipRight(windowWait, windowEnded)), (fiber) => {
+          windowTimer = fiber
+        })
+    )
+    const stopWindow: Effect.Effect<void> = Effect.suspend(() => {
+      const fiber = windowTimer
+      windowTimer = undefined
+      return fiber === undefined ? Effect.void : Fiber.interrupt(fiber)
+    })
+
     const writerLoop: Effect.Effect<void> = Effect.gen(function*() {
       while (true) {
         if (queue.size === 0) {
@@ -314,15 +335,9 @@ export const make = (
           continue
         }
         if (queue.size < batchSize && !urgent()) {
-          // Wait for a full batch or the window, whichever first. The timer is a separate fiber
-          // so that a full batch resumes the writer directly, in one scheduling hop.
-          const generation = ++windowGeneration
-          const timer = yield* Effect.forkDaemon(
-            Effect.zipRight(windowWait, Effect.sync(() => generation === windowGeneration && wake()))
-          )
+          // Wait for a full batch or the window, whichever first.
+          yield* startWindow
           yield* waitFor(batchSize)
-          windowGeneration++
-          yield* Fiber.interruptFork(timer)
         }
         yield* writeNext
       }
@@ -345,7 +360,10 @@ export const make = (
     const writerFiber = syncMode
       ? undefined
       : yield* Effect.forkDaemon(
-        Effect.interruptible(Effect.withMaxOpsBeforeYield(supervisedWriter, Number.MAX_SAFE_INTEGER))
+        Effect.interruptible(Effect.withMaxOpsBeforeYield(supervisedWriter, Number.MAX_SAFE_INTEGER)).pipe(
+          // a pending window timer must not keep the process alive after the logger is gone
+          Effect.ensuring(stopWindow)
+        )
       )
 
     const flushSink = sink.flush.pipe(
