@@ -306,8 +306,9 @@ export const make = (
 
     // The window timer is a fiber of its own, so that a full batch resumes the writer directly.
     // One runs at a time and a full batch leaves it running: forking and interrupting one per
-    // batch cost ~22 us, 2,000 times per million records. A batch begun while it runs is written
-    // when it fires, before a whole window has passed: the window stays an upper bound.
+    // batch cost 22-36 us (bench/micro/windowTimer.ts), 2,000 times per million records. A batch
+    // begun while it runs is written when it fires, before a whole window has passed: the window
+    // stays an upper bound.
     let windowTimer: Fiber.RuntimeFiber<void> | undefined
     const windowEnded = Effect.sync(() => {
       windowTimer = undefined
