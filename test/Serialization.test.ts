@@ -228,6 +228,25 @@ describe("Serialization", () => {
         expect(error.cause.stack).toMatch(/^TypeError: inner failure/)
       }))
 
+    it.effect("a record holds the values at the call: an object mutated after logging it is written as it was", () =>
+      Effect.gen(function*() {
+        const order = { id: 7, state: "created", lines: ["a"] }
+        const extra = { retries: 0 }
+        yield* Effect.logInfo("order", order) // the common shape: a message and one object
+        yield* Effect.logInfo("order", order, extra) // several objects are merged
+        yield* Effect.logInfo(order) // an object alone
+        order.state = "paid"
+        order.lines.push("b") // one level deep: nested values are shared
+        extra.retries = 3
+        yield* AsyncLogger.flush
+        const records = yield* TestSink.records
+        expect(records.map((r) => [r.message, r.fields])).toEqual([
+          ["order", { id: 7, state: "created", lines: ["a", "b"] }],
+          ["order", { id: 7, state: "created", lines: ["a", "b"], retries: 0 }],
+          ["", { id: 7, state: "created", lines: ["a", "b"] }]
+        ])
+      }).pipe(Effect.provide(AsyncLogger.layer().pipe(Layer.provideMerge(TestSink.layer)))))
+
     it.effect("a getter that throws is reported in place; the rest of the record is intact", () =>
       Effect.gen(function*() {
         const tricky = Object.defineProperty({ ok: 1 }, "secret", {

@@ -12,7 +12,7 @@ import * as Format from "../Format.js"
 import type { LogRecord } from "../LogRecord.js"
 import type { LogSinkService } from "../LogSink.js"
 import { renderBatch } from "./lines.js"
-import { type LogCall } from "./normalize.js"
+import { type LogCall, snapshotFields, snapshotParts } from "./normalize.js"
 import { RecordQueue } from "./recordQueue.js"
 import { writeStderr } from "./stderr.js"
 
@@ -23,16 +23,36 @@ export type Captured = LogCall
  * Keep only what normalization reads. Effect's options also hold `context`, a snapshot of the
  * calling fiber's FiberRefs (in a server: the request, its headers, its spans...); queued for a
  * batch window, it would outlive the young generation and turn cheap scavenges into old-space GC.
+ * The message's plain objects are copied one level deep (`snapshotParts`): the record shows the
+ * values at the call, and none of the caller's own objects wait in the queue.
  */
-const capture = (options: Logger.Logger.Options<unknown>): Captured => ({
-  fiberId: options.fiberId,
-  logLevel: options.logLevel,
-  message: options.message,
-  cause: options.cause,
-  spans: options.spans,
-  annotations: options.annotations,
-  time: options.date.getTime()
-})
+const capture = (options: Logger.Logger.Options<unknown>): Captured => {
+  const fields = snapshotFields(options.message)
+  return new CapturedCall(
+    options.fiberId,
+    options.logLevel,
+    fields !== undefined ? (options.message as ReadonlyArray<unknown>)[0] : snapshotParts(options.message),
+    fields,
+    options.cause,
+    options.spans,
+    options.annotations,
+    options.date.getTime()
+  )
+}
+
+/** A class, not an object literal: V8 tracks literal allocation sites and would pretenure this one. */
+class CapturedCall implements LogCall {
+  constructor(
+    readonly fiberId: LogCall["fiberId"],
+    readonly logLevel: LogCall["logLevel"],
+    readonly message: unknown,
+    readonly fields: Record<string, unknown> | undefined,
+    readonly cause: LogCall["cause"],
+    readonly spans: LogCall["spans"],
+    readonly annotations: LogCall["annotations"],
+    readonly time: number
+  ) {}
+}
 
 export type LevelInput = LogLevel.Literal | LogLevel.LogLevel
 

@@ -37,7 +37,33 @@ export type LogCall =
   & {
     /** `date.getTime()`, read at capture while the Date is still in cache. */
     readonly time: number
+    /**
+     * Set for the common call `Effect.log*("text", { ...fields })`, split at capture: then
+     * `message` is the text and this is the snapshot of the object (see `snapshotMessage`).
+     */
+    readonly fields?: Record<string, unknown> | undefined
   }
+
+/**
+ * The message of a log call as the queue keeps it: every plain object copied one level deep.
+ * A record then shows the values at the call, not at the write (a caller that mutates the
+ * object after logging it does not rewrite history), and the caller's own objects die young:
+ * kept alive in the queue, they made V8 allocate them straight into old space (see the README).
+ */
+export const snapshotParts = (parts: unknown): unknown => {
+  if (isPlainObject(parts)) return mergeInto({}, parts)
+  if (!Array.isArray(parts)) return parts
+  for (let i = 0; i < parts.length; i++) {
+    if (isPlainObject(parts[i])) return parts.map((part: unknown) => isPlainObject(part) ? mergeInto({}, part) : part)
+  }
+  return parts
+}
+
+/** The fields of the common call `Effect.log*("text", { ...fields })`, or undefined. */
+export const snapshotFields = (parts: unknown): Record<string, unknown> | undefined =>
+  Array.isArray(parts) && parts.length === 2 && typeof parts[0] === "string" && isPlainObject(parts[1])
+    ? mergeInto({}, parts[1])
+    : undefined
 
 export type Normalize = (options: LogCall, seq: number) => LogRecord
 
@@ -93,14 +119,17 @@ const reshape = (options: LogCall, seq: number): LogRecord => {
   let args: Array<unknown> | undefined
   let mergedCopy = false
   const parts = options.message
-  if (Array.isArray(parts)) {
+  if (options.fields !== undefined && typeof parts === "string") {
+    message = parts
+    fields = options.fields
+  } else if (Array.isArray(parts)) {
     for (let i = 0; i < parts.length; i++) {
       const part: unknown = parts[i]
       if (typeof part === "string") {
         message = message.length === 0 ? part : message + " " + part
       } else if (isPlainObject(part)) {
         if (fields === undefined && !mergedCopy) {
-          // one merge object: use it as is (records are captured by reference anyway)
+          // one merge object: use it as is (the queue holds a snapshot, see snapshotParts)
           fields = part
         } else {
           if (!mergedCopy) {
@@ -135,17 +164,32 @@ const reshape = (options: LogCall, seq: number): LogRecord => {
     const now = options.time
     for (const span of options.spans) spans[span.label] = now - span.startTime
   }
-  return {
+  return new NormalizedRecord(
     seq,
-    time: options.time,
-    level: options.logLevel.label,
+    options.time,
+    options.logLevel.label,
     message,
-    fields: fields ?? EMPTY,
+    fields ?? EMPTY,
     annotations,
     spans,
-    fiber: fiberName(options.fiberId),
-    cause: Cause.isEmpty(options.cause) ? undefined : renderCause(options.cause)
-  }
+    fiberName(options.fiberId),
+    Cause.isEmpty(options.cause) ? undefined : renderCause(options.cause)
+  )
+}
+
+/** A class, not an object literal: V8 tracks literal allocation sites and would pretenure this one. */
+class NormalizedRecord implements LogRecord {
+  constructor(
+    readonly seq: number,
+    readonly time: number,
+    readonly level: LogRecord["level"],
+    readonly message: string,
+    readonly fields: LogRecord["fields"],
+    readonly annotations: LogRecord["annotations"],
+    readonly spans: LogRecord["spans"],
+    readonly fiber: string,
+    readonly cause: string | undefined
+  ) {}
 }
 
 const redactRecord = (record: LogRecord, redactor: Redact.Redactor): LogRecord => {
