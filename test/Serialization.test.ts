@@ -247,6 +247,38 @@ describe("Serialization", () => {
         ])
       }).pipe(Effect.provide(AsyncLogger.layer().pipe(Layer.provideMerge(TestSink.layer)))))
 
+    it.effect("a Proxy whose traps throw fails neither the log call nor the file: every record is a line", () =>
+      Effect.gen(function*() {
+        const file = path.join(tempDir(), "hostile.log")
+        const noPrototype = new Proxy({}, {
+          getPrototypeOf() {
+            throw new Error("prototype trap")
+          }
+        })
+        const noKeys = new Proxy({ a: 1 }, {
+          ownKeys() {
+            throw new Error("keys trap")
+          }
+        })
+        yield* Effect.scoped(
+          Effect.gen(function*() {
+            yield* Effect.logInfo("one", noPrototype)
+            yield* Effect.logInfo("two", noKeys)
+            yield* Effect.logInfo("three")
+          }).pipe(
+            Effect.provide(AsyncLogger.layer().pipe(Layer.provide(FileSink.layer({ path: file, format: Format.json }))))
+          )
+        )
+        const lines = readLines(file).map((line) => JSON.parse(line))
+        expect(lines).toHaveLength(3)
+        expect(lines[0]).toMatchObject({
+          message: "[logfiber: record could not be normalized]",
+          fields: { error: "prototype trap" }
+        })
+        expect(lines[1]).toMatchObject({ message: "two", formatError: "keys trap" })
+        expect(lines[2]).toMatchObject({ message: "three" })
+      }))
+
     it.effect("a getter that throws is reported in place; the rest of the record is intact", () =>
       Effect.gen(function*() {
         const tricky = Object.defineProperty({ ok: 1 }, "secret", {

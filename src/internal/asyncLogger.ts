@@ -27,11 +27,21 @@ export type Captured = LogCall
  * values at the call, and none of the caller's own objects wait in the queue.
  */
 const capture = (options: Logger.Logger.Options<unknown>): Captured => {
-  const fields = snapshotFields(options.message)
+  let message: unknown
+  let fields: Record<string, unknown> | undefined
+  try {
+    fields = snapshotFields(options.message)
+    message = fields !== undefined ? (options.message as ReadonlyArray<unknown>)[0] : snapshotParts(options.message)
+  } catch {
+    // a hostile value (a Proxy whose traps throw) must not fail the caller's log call: keep the
+    // message as logged, and the writer's guarded normalization renders what it can
+    fields = undefined
+    message = options.message
+  }
   return new CapturedCall(
     options.fiberId,
     options.logLevel,
-    fields !== undefined ? (options.message as ReadonlyArray<unknown>)[0] : snapshotParts(options.message),
+    message,
     fields,
     options.cause,
     options.spans,
