@@ -127,6 +127,33 @@ describe("AsyncLogger", () => {
         expect(yield* AsyncLogger.stats).toMatchObject({ offered: 5, written: 5, pending: 0, batches: 3 })
       }).pipe(Effect.provide(withTestSink({ batchSize: 3, batchWindow: "100 millis" }))))
 
+    it.effect("a fiber that fills a batch gives way: the writer takes each batch before the next record", () =>
+      Effect.gen(function*() {
+        let logged = 0
+        const loggedAtWrite: Array<number> = []
+        const probe = LogSink.make({
+          name: "probe",
+          write: () => Effect.sync(() => void loggedAtWrite.push(logged))
+        })
+        const layer = AsyncLogger.layer({ batchSize: 10, batchWindow: "1 hour" }).pipe(
+          Layer.provide(Layer.succeed(LogSink.LogSink, probe))
+        )
+        yield* Effect.scoped(
+          Effect.gen(function*() {
+            logged++
+            yield* Effect.logInfo("first")
+            yield* Effect.yieldNow() // the writer opens the window
+            for (let i = 1; i < 30; i++) {
+              logged++
+              yield* Effect.logInfo("next", { i })
+            }
+          }).pipe(Effect.provide(layer))
+        )
+        // one tight loop of 30 calls, far below Effect's operation budget: without giving way,
+        // the writer would get all three batches only when the loop ends
+        expect(loggedAtWrite).toEqual([10, 20, 30])
+      }))
+
     it.effect("a Schedule as batchWindow: each window waits for the schedule's next step", () =>
       Effect.gen(function*() {
         yield* Effect.logInfo("one")
