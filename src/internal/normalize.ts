@@ -39,7 +39,7 @@ export type LogCall =
     readonly time: number
     /**
      * Set for the common call `Effect.log*("text", { ...fields })`, split at capture: then
-     * `message` is the text and this is the snapshot of the object (see `snapshotMessage`).
+     * `message` is the text and this is the snapshot of the object (see `snapshotFields`).
      */
     readonly fields?: Record<string, unknown> | undefined
   }
