@@ -1,5 +1,6 @@
 /**
- * The asynchronous logger: one Layer that makes every `Effect.log*` call a queue insert.
+ * The asynchronous logger: one Layer that makes every `Effect.log*` call a queue insert (with a
+ * one-level copy of the plain objects logged, so a record shows the values at the call).
  * A writer fiber, forked in the Layer's scope, takes batches from the bounded queue and
  * hands them to the `LogSink` service; when the scope closes the queue is drained and the
  * sink flushed within `shutdownTimeout`.
