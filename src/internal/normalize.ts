@@ -145,7 +145,8 @@ const reshape = (options: LogCall, seq: number): LogRecord => {
   } else if (typeof parts === "string") {
     message = parts
   } else if (isPlainObject(parts)) {
-    fields = mergeInto({}, parts)
+    // already a copy: the queue holds a snapshot (see snapshotParts)
+    fields = parts
   } else if (parts !== undefined) {
     args = [parts]
   }
