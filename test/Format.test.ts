@@ -78,6 +78,29 @@ describe("Format", () => {
     })
   })
 
+    it("records sharing a millisecond but not a level or fiber, and fields in any key order, render their own values", () => {
+      const lines = [
+        record({ fields: { a: 1, b: "x" } }),
+        record({ level: "ERROR", fields: { b: "y", a: 2 } }),
+        record({ fiber: "#99", level: "ERROR", fields: { "quo\"te": true } }),
+        record({ time: TIME + 1, fiber: "#99" })
+      ].map((r) => JSON.parse(Format.json(r)))
+      expect(lines.map((l) => [l.time, l.level, l.fiber, l.fields])).toEqual([
+        ["2024-05-01T10:00:00.123Z", "INFO", "#12", { a: 1, b: "x" }],
+        ["2024-05-01T10:00:00.123Z", "ERROR", "#12", { b: "y", a: 2 }],
+        ["2024-05-01T10:00:00.123Z", "ERROR", "#99", { "quo\"te": true }],
+        ["2024-05-01T10:00:00.124Z", "INFO", "#99", undefined]
+      ])
+      expect(Object.keys(lines[1].fields)).toEqual(["b", "a"])
+    })
+
+    it("thousands of distinct field names (past the key cache's bound) are each written under their own name", () => {
+      for (let i = 0; i < 10_000; i++) {
+        const key = `k${i}`
+        expect(JSON.parse(Format.json(record({ fields: { first: i, [key]: i } }))).fields).toEqual({ first: i, [key]: i })
+      }
+    })
+
   describe("logfmt", () => {
     it("writes bare values when safe and quotes the rest with JSON escapes", () => {
       expect(Format.logfmt(full)).toBe(

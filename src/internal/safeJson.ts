@@ -281,6 +281,23 @@ const scalarJson = (value: unknown): string | undefined => {
   }
 }
 
+// Field names repeat from record to record: each one's `"key":` and `,"key":` text is kept, so a
+// record's object costs no strings for its keys. Bounded: cleared when it grows past the limit.
+const KEY_CACHE_LIMIT = 4096
+const firstKeys = new Map<string, string>()
+const nextKeys = new Map<string, string>()
+const cachedKey = (cache: Map<string, string>, key: string, separator: string): string => {
+  let text = cache.get(key)
+  if (text === undefined) {
+    if (cache.size >= KEY_CACHE_LIMIT) cache.clear()
+    text = separator + quoteJson(key) + ":"
+    cache.set(key, text)
+  }
+  return text
+}
+const firstKeyJson = (key: string): string => cachedKey(firstKeys, key, "")
+const nextKeyJson = (key: string): string => cachedKey(nextKeys, key, ",")
+
 /**
  * The common record: an object of strings, numbers and booleans, rendered in one pass
  * (about twice as fast as `JSON.stringify` on it). `undefined` when anything else is in it,
@@ -292,7 +309,7 @@ const stringifyFlat = (obj: Readonly<Record<string, unknown>>): string | undefin
     for (const key in obj) {
       const text = scalarJson(obj[key])
       if (text === undefined) return undefined
-      out += (out.length === 1 ? "" : ",") + quoteJson(key) + ":" + text
+      out += (out.length === 1 ? firstKeyJson(key) : nextKeyJson(key)) + text
     }
     return out + "}"
   } catch {
