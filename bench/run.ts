@@ -217,6 +217,14 @@ const main = async () => {
       runs.set(spec, [...(runs.get(spec) ?? []), result])
     }
   }
+  const runsOf = (id: string) => [...runs].find(([spec]) => spec.id === id)?.[1] ?? []
+  const [lfRuns, pinoRuns, toFileRuns] = [runsOf("logfiber"), runsOf("pino"), runsOf("effect-toFile")]
+  if (lfRuns.length === pinoRuns.length && lfRuns.length === toFileRuns.length) {
+    results.rounds = lfRuns.map((lf, i) => ({
+      pino: lf.recordsPerSec / pinoRuns[i]!.recordsPerSec,
+      toFile: lf.recordsPerSec / toFileRuns[i]!.recordsPerSec
+    }))
+  }
   for (const [spec, caseRuns] of runs) {
     const sorted = [...caseRuns].sort((a, b) => a.recordsPerSec - b.recordsPerSec)
     const median = sorted[Math.floor((sorted.length - 1) / 2)]!
