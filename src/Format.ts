@@ -16,7 +16,7 @@
 import * as os from "node:os"
 import type { LogRecord } from "./LogRecord.js"
 import { markSingleLine } from "./internal/lines.js"
-import { needsJsonEscape, quoteJson, stringify, stringifyObject, toSafe } from "./internal/safeJson.js"
+import { needsJsonEscape, numberJson, quoteJson, stringify, stringifyObject, toSafe } from "./internal/safeJson.js"
 
 /** A format renders one record as one line (no trailing newline). @since 0.1.0 */
 export type Format = (record: LogRecord) => string
@@ -86,7 +86,7 @@ const jsonHead = (time: number, level: string, fiber: string): string => {
  * @since 0.1.0
  */
 export const json: Format = markSingleLine((r) => {
-  let line = jsonHead(r.time, r.level, r.fiber) + (Number.isFinite(r.seq) ? r.seq : "null") +
+  let line = jsonHead(r.time, r.level, r.fiber) + (Number.isFinite(r.seq) ? numberJson(r.seq) : "null") +
     jsonMessage(r.message)
   if (hasKeys(r.fields)) line += ",\"fields\":" + stringifyObject(r.fields)
   if (hasKeys(r.annotations)) line += ",\"annotations\":" + stringifyObject(r.annotations)
@@ -376,7 +376,7 @@ export const pino: Format = markSingleLine((r) => {
     ",\"msg\":" + JSON.stringify(r.message)
   if (hasKeys(r.annotations)) line += pinoPairs(r.annotations, hasKeys(r.fields) ? r.fields : undefined)
   if (hasKeys(r.fields)) line += pinoPairs(r.fields, undefined)
-  line += ",\"fiber\":" + JSON.stringify(r.fiber) + ",\"seq\":" + (Number.isFinite(r.seq) ? r.seq : "null")
+  line += ",\"fiber\":" + JSON.stringify(r.fiber) + ",\"seq\":" + (Number.isFinite(r.seq) ? numberJson(r.seq) : "null")
   if (hasKeys(r.spans)) line += ",\"spans\":" + stringify(r.spans)
   if (r.cause !== undefined) {
     const firstLine = r.cause.split("\n", 1)[0] ?? ""
