@@ -76,7 +76,6 @@ describe("Format", () => {
         "cause"
       ])
     })
-  })
 
     it("records sharing a millisecond but not a level or fiber, and fields in any key order, render their own values", () => {
       const lines = [
@@ -100,6 +99,7 @@ describe("Format", () => {
         expect(JSON.parse(Format.json(record({ fields: { first: i, [key]: i } }))).fields).toEqual({ first: i, [key]: i })
       }
     })
+  })
 
   describe("logfmt", () => {
     it("writes bare values when safe and quotes the rest with JSON escapes", () => {
