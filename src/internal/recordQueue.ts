@@ -15,9 +15,13 @@ export class RecordQueue<A> {
 
   /** false when full */
   offer(item: A, seq: number): boolean {
-    if (this.size === this.capacity) return false
-    let tail = this.head + this.size
-    if (tail >= this.capacity) tail -= this.capacity
+    // No operation runs only on wrap-around: code that first runs at the first wrap (record
+    // 65,536 of a burst) has no type feedback yet and deoptimized the caller's log call there.
+    const capacity = this.capacity
+    if (this.size === capacity) return false
+    const end = this.head + this.size
+    const wrapped = end - capacity
+    const tail = wrapped >= 0 ? wrapped : end
     this.items[tail] = item
     this.seqs[tail] = seq
     this.size++
