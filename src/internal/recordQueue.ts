@@ -45,11 +45,11 @@ export class RecordQueue<A> {
   }
 
   /** Move up to `max` oldest items into `f`, in order; returns how many. */
-  drainInto(max: number, f: (item: A, seq: number, index: number) => void): number {
+  drainInto(max: number, f: (item: A, seq: number) => void): number {
     const n = Math.min(max, this.size)
     let index = this.head
     for (let i = 0; i < n; i++) {
-      f(this.items[index]!, this.seqs[index]!, i)
+      f(this.items[index]!, this.seqs[index]!)
       this.items[index] = undefined
       index = index + 1 === this.capacity ? 0 : index + 1
     }
