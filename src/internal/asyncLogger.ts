@@ -144,7 +144,8 @@ export const make = (
     let failed = 0
     let batches = 0
     let retries = 0
-    let inFlight = 0
+    // the batch being written (pending, flush and the shutdown path); released once written
+    let inFlightBatch: ReadonlyArray<LogRecord> = NO_RECORDS
     let closing = false
     let closed = false
     let waiter: (() => void) | null = null
@@ -272,16 +273,16 @@ export const make = (
           reported[key] = now[key]
         }
       }
-      metrics.pending.unsafeUpdate(queue.size + inFlight, [])
+      metrics.pending.unsafeUpdate(queue.size + inFlightBatch.length, [])
     }
 
     const stats: Effect.Effect<Stats> = Effect.sync(() => {
       syncMetrics()
-      return { offered, written, dropped, failed, pending: queue.size + inFlight, batches, retries }
+      return { offered, written, dropped, failed, pending: queue.size + inFlightBatch.length, batches, retries }
     })
 
     // ---- flush bookkeeping ----
-    const settled = (target: number): boolean => inFlight === 0 && queue.oldestSeq() > target
+    const settled = (target: number): boolean => inFlightBatch.length === 0 && queue.oldestSeq() > target
     const resolveFlushWaiters = (): void => {
       if (flushWaiters.length === 0) return
       for (let i = flushWaiters.length - 1; i >= 0; i--) {
@@ -318,8 +319,6 @@ export const make = (
       )
       : Effect.sleep(options.batchWindow)
 
-    // the batch being written, for the shutdown path; released once written (see writeNext)
-    let inFlightBatch: ReadonlyArray<LogRecord> = NO_RECORDS
     const writeNext: Effect.Effect<void> = Effect.suspend(() => {
       // Every closure of this scope reaches the batch through this one variable, cleared once the
       // batch is written. Held by the closures' context after the write, written batches outlived
@@ -330,7 +329,6 @@ export const make = (
         batch.push(safeNormalize(captured, seq))
       })
       inFlightBatch = batch
-      inFlight = n
       let attempts = 0
       const attempt = Effect.suspend(() => {
         if (attempts++ > 0) retries++
@@ -353,7 +351,6 @@ export const make = (
           }
         }),
         Effect.ensuring(Effect.sync(() => {
-          inFlight = 0
           batch = []
           inFlightBatch = NO_RECORDS
           syncMetrics()
@@ -460,10 +457,10 @@ export const make = (
         }).pipe(Effect.interruptible, Effect.timeoutOption(options.shutdownTimeout))
         if (Option.isNone(drained)) {
           if (writerFiber !== undefined) yield* Fiber.interruptFork(writerFiber)
-          const leftover: Array<LogRecord> = inFlightBatch.slice(0, inFlight)
+          const leftover: Array<LogRecord> = [...inFlightBatch]
           queue.drainInto(queue.size, (captured, seq) => void leftover.push(safeNormalize(captured, seq)))
           failed += leftover.length
-          inFlight = 0
+          inFlightBatch = NO_RECORDS
           toStderr(
             leftover,
             `shutdown timed out after ${Duration.format(Duration.decode(options.shutdownTimeout))}; ` +
