@@ -26,11 +26,15 @@ export const eventually = (condition: () => boolean, maxYields = 10_000): Effect
     return Effect.zipRight(Effect.yieldNow(), Effect.suspend(() => loop(n + 1)))
   })
 
+/** Wait until `count` sleeps are pending on the TestClock (so an adjust will reach them). */
+export const untilSleeps = (count: number) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 10_000; i++) {
+      if (Chunk.size(yield* TestClock.sleeps()) >= count) return
+      yield* Effect.yieldNow()
+    }
+    return yield* Effect.dieMessage(`fewer than ${count} sleeps pending on the TestClock`)
+  })
+
 /** Wait until some fiber sleeps on the TestClock (so an adjust will reach it). */
-export const untilSleeping = Effect.gen(function*() {
-  for (let i = 0; i < 10_000; i++) {
-    if (Chunk.size(yield* TestClock.sleeps()) > 0) return
-    yield* Effect.yieldNow()
-  }
-  return yield* Effect.dieMessage("no fiber went to sleep on the TestClock")
-})
+export const untilSleeping = untilSleeps(1)
