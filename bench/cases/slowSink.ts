@@ -93,7 +93,7 @@ const run = async () => {
   const seconds = secondsSince(start)
   const stats = slow.stats!
   report({
-    case: "slow-sink",
+    id: "slow-sink",
     records: stats.offered,
     seconds,
     caller: slow.caller,
