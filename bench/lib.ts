@@ -95,6 +95,8 @@ export interface CaseResult {
   readonly written: number
   readonly dropped: number
   readonly failed: number
+  /** Records that went to stderr instead of the sink (logfiber's `Stats.fallback`). */
+  readonly fallback: number
   readonly extra?: Record<string, unknown>
 }
 
@@ -126,6 +128,7 @@ export const reportFromFile = (id: string, seconds: number, sampler: Sampler, fi
     offered: RECORDS,
     written: lines,
     dropped: RECORDS - lines,
-    failed: 0
+    failed: 0,
+    fallback: 0
   })
 }

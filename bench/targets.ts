@@ -133,7 +133,7 @@ export const targets: ReadonlyArray<Target> = [
   {
     id: "accounting",
     description: "exact accounting in every logfiber case",
-    figure: "logfiber cases (HTTP runs included) where offered != written + dropped + failed, or lines on disk != written",
+    figure: "logfiber cases (HTTP runs included) where offered != written + dropped + failed + fallback, or lines on disk != written",
     threshold: { op: "<=", value: 0, unit: " cases" },
     compute: (results) => {
       const all = logfiberResults(results)

@@ -109,6 +109,7 @@ const run = async () => {
     written: stats?.written ?? lines,
     dropped: stats?.dropped ?? 0,
     failed: stats?.failed ?? 0,
+    fallback: stats?.fallback ?? 0,
     extra: { requests, cpuMicrosPerRequest }
   })
   process.exit(0)

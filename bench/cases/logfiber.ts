@@ -111,6 +111,7 @@ const run = async () => {
     written: stats.written,
     dropped: stats.dropped,
     failed: stats.failed,
+    fallback: stats.fallback,
     extra: { pending: stats.pending, batches: stats.batches, capacity: options.capacity ?? 10_000 }
   })
 }

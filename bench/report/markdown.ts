@@ -42,13 +42,13 @@ export const burstTable = (results: Results): Array<string> => {
 
 const othersTable = (results: Results): Array<string> => {
   const lines = [
-    "| Case | records | records/s | caller p50 (us) | p99 (us) | p99.9 (us) | peak RSS (MiB) | written | dropped | failed | exact |",
-    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|"
+    "| Case | records | records/s | caller p50 (us) | p99 (us) | p99.9 (us) | peak RSS (MiB) | written | dropped | failed | fallback | exact |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|"
   ]
   for (const r of results.others) {
     lines.push(
       `| ${label(results, r.id)} | ${int(r.offered)} | ${int(r.recordsPerSec)} | ${callerCells(r)} | ` +
-        `${fixed(r.peakRssMiB, 0)} | ${int(r.written)} | ${int(r.dropped)} | ${int(r.failed)} | ${accountingExact(r) ? "yes" : "NO"} |`
+        `${fixed(r.peakRssMiB, 0)} | ${int(r.written)} | ${int(r.dropped)} | ${int(r.failed)} | ${int(r.fallback)} | ${accountingExact(r) ? "yes" : "NO"} |`
     )
   }
   return lines

@@ -46,9 +46,9 @@ export interface Results {
 export const find = (results: Results, id: string): CaseResult | undefined =>
   [...results.burst, ...results.others].find((r) => r.id === id)
 
-/** offered = written + dropped + failed (+ nothing pending), and the file holds what was written. */
+/** offered = written + dropped + failed + fallback (+ nothing pending), and the file holds what was written. */
 export const accountingExact = (r: CaseResult): boolean =>
-  r.offered === r.written + r.dropped + r.failed && (r.lines === 0 || r.lines === r.written)
+  r.offered === r.written + r.dropped + r.failed + r.fallback && (r.lines === 0 || r.lines === r.written)
 
 export const median = (xs: ReadonlyArray<number>): number => {
   const sorted = [...xs].sort((a, b) => a - b)
