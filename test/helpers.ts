@@ -1,3 +1,4 @@
+import { vi } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
 import * as Chunk from "effect/Chunk"
@@ -38,3 +39,18 @@ export const untilSleeps = (count: number) =>
 
 /** Wait until some fiber sleeps on the TestClock (so an adjust will reach it). */
 export const untilSleeping = untilSleeps(1)
+
+/** Captures what logfiber reports on stderr during `effect`. */
+export const captureStderr = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => {
+      const chunks: Array<string> = []
+      const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: unknown) => {
+        chunks.push(String(chunk))
+        return true
+      })
+      return { chunks, spy }
+    }),
+    ({ chunks }) => Effect.map(effect, (a) => [a, chunks] as const),
+    ({ spy }) => Effect.sync(() => spy.mockRestore())
+  )
