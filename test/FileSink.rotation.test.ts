@@ -1,0 +1,172 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as TestClock from "effect/TestClock"
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import * as zlib from "node:zlib"
+import { AsyncLogger, FileSink } from "../src/index.js"
+import { readLines, tempDir } from "./helpers.js"
+
+const bin = path.resolve("bin/logfiber.mjs")
+
+/** `logfiber cat` as a real child process. */
+export const catCli = (...args: Array<string>) => {
+  const result = spawnSync(process.execPath, [bin, "cat", ...args], { maxBuffer: 1 << 30, encoding: "utf8" })
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+const rotatingLogger = (file: string, rotate: FileSink.Rotate, options: AsyncLogger.Options = {}) =>
+  AsyncLogger.layer(options).pipe(Layer.provide(FileSink.layer({ path: file, rotate })))
+
+const PAD = "x".repeat(100)
+const burst = (count: number) =>
+  Effect.gen(function*() {
+    for (let i = 1; i <= count; i++) yield* Effect.logInfo("record", { i, pad: PAD })
+    yield* AsyncLogger.flush
+    return yield* AsyncLogger.stats
+  })
+
+const rotatedNumbers = (dir: string, stem = "app"): Array<number> =>
+  fs.readdirSync(dir).flatMap((f) => {
+    const m = new RegExp(`^${stem}\\.\\d{4}-\\d{2}-\\d{2}\\.(\\d+)\\.log(\\.gz)?$`).exec(f)
+    return m === null ? [] : [Number(m[1])]
+  }).sort((a, b) => a - b)
+
+/** The `i` field of each output line, every line parsed (a split line would throw). */
+const indices = (stdout: string): Array<number> =>
+  stdout.trimEnd().split("\n").map((line) => (JSON.parse(line) as { fields: { i: number } }).fields.i)
+
+describe("FileSink rotation", () => {
+  it.live("200,000 records, maxBytes 1 MiB, gzip: 20+ rotations, logfiber cat gives back all 200,000 in order", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(dir, "app.log")
+      const stats = yield* burst(200_000).pipe(
+        Effect.provide(rotatingLogger(file, { maxBytes: 1024 * 1024, maxFiles: 1_000, compress: "gzip" }))
+      )
+      expect(stats).toMatchObject({ offered: 200_000, written: 200_000, dropped: 0, failed: 0 })
+      const entries = fs.readdirSync(dir)
+      // shutdown waited for the compressions: every rotated file is .gz, no raw or temporary one
+      expect(entries.filter((f) => f.endsWith(".tmp"))).toEqual([])
+      const numbers = rotatedNumbers(dir)
+      expect(numbers.length).toBeGreaterThanOrEqual(20)
+      expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, k) => k + 1))
+      expect(entries.filter((f) => f !== "app.log").every((f) => f.endsWith(".log.gz"))).toBe(true)
+      for (const f of entries.filter((f) => f.endsWith(".gz"))) {
+        const size = zlib.gunzipSync(fs.readFileSync(path.join(dir, f))).length
+        expect(size).toBeLessThanOrEqual(1024 * 1024)
+      }
+      const out = catCli(dir)
+      expect(out.stderr).toBe("")
+      expect(out.code).toBe(0)
+      expect(indices(out.stdout)).toEqual(Array.from({ length: 200_000 }, (_, k) => k + 1))
+    }), 120_000)
+
+  it.live("maxFiles 5: exactly 5 rotated files kept, the newest, holding the last records without a gap", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(dir, "app.log")
+      yield* burst(50_000).pipe(Effect.provide(rotatingLogger(file, { maxBytes: 256 * 1024, maxFiles: 5, compress: "gzip" })))
+      const numbers = rotatedNumbers(dir)
+      expect(numbers).toHaveLength(5)
+      // the oldest went first: what is left is the 5 highest numbers
+      const highest = numbers.at(-1)!
+      expect(highest).toBeGreaterThanOrEqual(20)
+      expect(numbers).toEqual([highest - 4, highest - 3, highest - 2, highest - 1, highest])
+      const out = catCli(dir)
+      expect(out.code).toBe(0)
+      const got = indices(out.stdout)
+      const first = got[0]!
+      expect(first).toBeGreaterThan(1)
+      expect(got).toEqual(Array.from({ length: 50_001 - first }, (_, k) => first + k))
+    }), 60_000)
+
+  it.effect("daily rotation across midnight (TestClock): each record lands in its date's file", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(dir, "app.log")
+      yield* TestClock.setTime(Date.parse("2026-11-30T23:59:58.000Z"))
+      yield* Effect.gen(function*() {
+        yield* Effect.logInfo("before", { i: 1 })
+        yield* Effect.logInfo("before", { i: 2 })
+        yield* TestClock.adjust("1999 millis") // 23:59:59.999
+        yield* Effect.logInfo("last of the day", { i: 3 })
+        yield* TestClock.adjust("1 millis") // midnight
+        yield* Effect.logInfo("first of the day", { i: 4 })
+        yield* TestClock.adjust("1 hours")
+        yield* Effect.logInfo("later", { i: 5 })
+        yield* AsyncLogger.flush
+      }).pipe(Effect.provide(rotatingLogger(file, { interval: "daily" }, { batchSize: 512 })))
+      expect(fs.readdirSync(dir).sort()).toEqual(["app.2026-11-30.1.log", "app.log"])
+      const fieldsOf = (f: string) => readLines(path.join(dir, f)).map((l) => JSON.parse(l).fields.i)
+      expect(fieldsOf("app.2026-11-30.1.log")).toEqual([1, 2, 3])
+      expect(fieldsOf("app.log")).toEqual([4, 5])
+    }))
+
+  it.effect("hourly rotation in a time zone: the hour label is local time", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(dir, "app.log")
+      yield* TestClock.setTime(Date.parse("2026-06-30T22:30:00.000Z")) // 00:30 in Paris (UTC+2)
+      yield* Effect.gen(function*() {
+        yield* Effect.logInfo("a")
+        yield* TestClock.adjust("1 hours")
+        yield* Effect.logInfo("b")
+        yield* AsyncLogger.flush
+      }).pipe(Effect.provide(rotatingLogger(file, { interval: "hourly", timeZone: "Europe/Paris" })))
+      expect(fs.readdirSync(dir).sort()).toEqual(["app.2026-07-01T00.1.log", "app.log"])
+    }))
+
+  it.effect("a restart continues the numbering; unrelated files are never touched by retention", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(dir, "app.log")
+      const untouched = ["app.2026-11-30.x.log", "other.2026-11-30.99.log", "app.log.1", "app.2026-11-30.5.txt", "notes"]
+      for (const f of untouched) fs.writeFileSync(path.join(dir, f), "keep\n")
+      fs.writeFileSync(path.join(dir, "app.2026-11-29.7.log.gz"), zlib.gzipSync("{}\n"))
+      fs.writeFileSync(path.join(dir, "app.2026-11-30.12.log"), "{}\n")
+      yield* burst(2_000).pipe(Effect.provide(rotatingLogger(file, { maxBytes: 64 * 1024, maxFiles: 3 })))
+      const numbers = rotatedNumbers(dir)
+      expect(numbers).toHaveLength(3)
+      expect(numbers[0]).toBeGreaterThan(13)
+      for (const f of untouched) expect(fs.readFileSync(path.join(dir, f), "utf8")).toBe("keep\n")
+      // a second run: numbering goes on from the highest left by the first
+      const highest = numbers.at(-1)!
+      yield* burst(2_000).pipe(Effect.provide(rotatingLogger(file, { maxBytes: 64 * 1024, maxFiles: 100 })))
+      const after = rotatedNumbers(dir)
+      expect(after.slice(0, 3)).toEqual(numbers)
+      expect(after[3]).toBe(highest + 1)
+      expect(fs.existsSync(file)).toBe(true)
+    }))
+
+  it.effect("a crash mid-compression is repaired on the next start", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(dir, "app.log")
+      const raw2 = "{\"seq\":2}\n".repeat(100)
+      const raw3 = "{\"seq\":3}\n".repeat(100)
+      // crashed after the rename, before removing the raw file
+      fs.writeFileSync(path.join(dir, "app.2026-11-30.2.log"), raw2)
+      fs.writeFileSync(path.join(dir, "app.2026-11-30.2.log.gz"), zlib.gzipSync(raw2))
+      // crashed while writing the temporary file
+      fs.writeFileSync(path.join(dir, "app.2026-11-30.3.log"), raw3)
+      fs.writeFileSync(path.join(dir, "app.2026-11-30.3.log.gz.tmp"), zlib.gzipSync(raw3).subarray(0, 20))
+      yield* Effect.logInfo("after restart").pipe(Effect.provide(rotatingLogger(file, { maxBytes: 1 << 20, compress: "gzip" })))
+      expect(fs.readdirSync(dir).sort()).toEqual(["app.2026-11-30.2.log.gz", "app.2026-11-30.3.log.gz", "app.log"])
+      expect(zlib.gunzipSync(fs.readFileSync(path.join(dir, "app.2026-11-30.2.log.gz"))).toString()).toBe(raw2)
+      expect(zlib.gunzipSync(fs.readFileSync(path.join(dir, "app.2026-11-30.3.log.gz"))).toString()).toBe(raw3)
+    }))
+
+  it.effect("invalid options fail the Layer naming the option and the value", () =>
+    Effect.gen(function*() {
+      const file = path.join(tempDir(), "app.log")
+      const exitOf = (rotate: FileSink.Rotate) => Effect.exit(Effect.provide(Effect.void, rotatingLogger(file, rotate)))
+      const message = (exit: Exit.Exit<void, unknown>) => (Exit.isFailure(exit) ? String(exit.cause) : "")
+      expect(message(yield* exitOf({ maxBytes: -5 }))).toContain("rotate.maxBytes: -5")
+      expect(message(yield* exitOf({ timeZone: "Mars/Olympus" }))).toContain("rotate.timeZone: Mars/Olympus")
+      expect(message(yield* exitOf({ maxAge: "soon" as never }))).toContain("rotate.maxAge: soon")
+    }))
+})
