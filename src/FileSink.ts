@@ -35,7 +35,8 @@ import { startMaintenance } from "./internal/file/maintenance.js"
 import { naming } from "./internal/file/naming.js"
 import type { Interval } from "./internal/file/period.js"
 import { RotatingFile } from "./internal/file/rotatingFile.js"
-import { LineBuffer } from "./internal/lines.js"
+import { WriteRing } from "./internal/file/writeRing.js"
+import { writeStderr } from "./internal/stderr.js"
 
 /**
  * When and how the file rotates, and which rotated files are kept. Every limit is optional.
@@ -143,6 +144,8 @@ export const make = (options: Options) =>
       },
       shutdownTimeout: options.shutdownTimeout ?? "5 seconds"
     })
+    // one buffer for the sink's lifetime: each batch is encoded into it, then written
+    const ring = new WriteRing()
     const file = yield* Effect.acquireRelease(
       Effect.try({
         try: () =>
@@ -150,7 +153,9 @@ export const make = (options: Options) =>
             names,
             options.mode ?? 0o640,
             { maxBytes: rotate.maxBytes, interval: rotate.interval, timeZone: rotate.timeZone },
-            maintenance.enqueue
+            maintenance.enqueue,
+            ring,
+            (message) => writeStderr(`logfiber: ${name}: ${message}\n`)
           ),
         catch: (cause) => new LogSink.SinkError({ sink: name, reason: `cannot open: ${errorReason(cause)}`, cause })
       }),
@@ -169,14 +174,9 @@ export const make = (options: Options) =>
         () => Effect.sync(() => process.off(signal, onSignal))
       )
     }
-    // one buffer for the sink's lifetime: each batch is encoded into it, then written
-    const lines = new LineBuffer()
     const writeSync = (batch: ReadonlyArray<LogRecord>): void => {
-      try {
-        file.write(batch, lines.render(format, batch))
-      } finally {
-        lines.reset()
-      }
+      const { bytes, span } = ring.render(format, batch)
+      file.write(batch, bytes, span)
     }
     return LogSink.make({
       name,

@@ -3,6 +3,8 @@ import type { LogRecord } from "../../LogRecord.js"
 import { type ActiveFile, appendRange, closeQuietly, openActive, pathState, truncateBack } from "./activeFile.js"
 import { type Naming, nextNumber } from "./naming.js"
 import { type Interval, type Periods, periods } from "./period.js"
+import { lostToTruncation, type Written } from "./truncation.js"
+import type { Span, WriteRing } from "./writeRing.js"
 
 export interface RotationPolicy {
   readonly maxBytes?: number | undefined
@@ -20,6 +22,9 @@ const RENAMED_GRACE_MS = 1_000
  *   unlinked file (the directory deleted) means reopen; a smaller size means `copytruncate`;
  * - a batch goes to the file of its records' period; one that would cross `maxBytes` starts the
  *   next file, and a batch larger than `maxBytes` is split at line ends only;
+ * - a file cut short by another process (logrotate's `copytruncate` copies, then truncates):
+ *   the lines written between the copy and the truncation are written again, from the bytes
+ *   of the last batches still in the write ring (no loss, no line split between the two files);
  * - a batch that fails (ENOSPC, EIO...) is undone: every file it touched is cut back to its size
  *   before the batch, so a retry writes it once more from the start and a batch finally counted
  *   failed leaves no line, whole or torn, on disk.
@@ -38,13 +43,18 @@ export class RotatingFile {
   private batchStart = 0
   private batchRotated: Array<{ readonly path: string; readonly start: number }> = []
   private readonly lineEnds: Array<number> = []
+  // the active file's latest writes whose bytes are still in the ring, oldest first
+  private history: Array<Written & { readonly span: Span }> = []
+  private span: Span = { lap: -1, start: 0 }
 
   constructor(
     private readonly names: Naming,
     private readonly mode: number,
     private readonly policy: RotationPolicy,
     /** Called with each rotated file once the batch that rotated it is over. */
-    private readonly onRotated: (file: string) => void
+    private readonly onRotated: (file: string) => void,
+    private readonly ring: WriteRing,
+    private readonly report: (message: string) => void
   ) {
     this.periods = policy.interval === undefined ? undefined : periods(policy.interval, policy.timeZone)
     this.dayLabels = periods("daily", policy.timeZone)
@@ -67,16 +77,16 @@ export class RotatingFile {
     fs.fdatasyncSync(this.file.fd)
   }
 
-  /** Write the rendered batch (`buffer` holds one line per record of `records`). */
-  write(records: ReadonlyArray<LogRecord>, buffer: Buffer): void {
+  /** Write the rendered batch (`buffer`, at `span` in the ring, holds one line per record of `records`). */
+  write(records: ReadonlyArray<LogRecord>, buffer: Buffer, span: Span): void {
     // never write through a closed descriptor: its number may already belong to another file
     if (!this.open) throw new Error(`${this.names.active} is closed`)
     this.checkPath()
     this.batchStart = this.file.size
+    this.span = span
     try {
       if (this.policy.interval === undefined && this.policy.maxBytes === undefined) {
-        appendRange(this.file.fd, buffer, 0, buffer.length)
-        this.file.size += buffer.length
+        this.append(buffer, 0, buffer.length)
       } else {
         this.writeSegments(records, buffer)
       }
@@ -89,6 +99,7 @@ export class RotatingFile {
   }
 
   private openFile(): ActiveFile {
+    this.history = []
     const file = openActive(this.names.active, this.names.dir, this.mode)
     this.label = file.size > 0 ? this.labelOf(file.mtime) : undefined
     this.missingSince = undefined
@@ -112,8 +123,9 @@ export class RotatingFile {
     const state = pathState(this.names.active, this.file)
     switch (state._tag) {
       case "same":
-        this.file.size = state.size
         this.missingSince = undefined
+        if (state.size < this.file.size) return this.truncated(state.size)
+        this.file.size = state.size
         return
       case "replaced":
         return this.reopen()
@@ -161,11 +173,35 @@ export class RotatingFile {
           endByte = this.lineEnd(buffer, end - 1)
         }
       }
-      appendRange(this.file.fd, buffer, offset, endByte)
-      this.file.size += endByte - offset
+      this.append(buffer, offset, endByte)
       offset = endByte
       i = end
     }
+  }
+
+  private append(buffer: Buffer, start: number, end: number): void {
+    const offset = this.file.size
+    appendRange(this.file.fd, buffer, start, end)
+    this.file.size += end - start
+    while (this.history.length > 0 && !this.ring.intact(this.history[0]!.span)) this.history.shift()
+    if (this.ring.intact(this.span)) this.history.push({ offset, bytes: buffer.subarray(start, end), span: this.span })
+  }
+
+  /** The file is shorter than what was written to it: another process truncated it. */
+  private truncated(size: number): void {
+    const history = this.history.filter((w) => this.ring.intact(w.span) && w.offset >= 0)
+    this.history = []
+    this.file.size = size
+    const lost = lostToTruncation(this.names.dir, this.file.ino, history)
+    if (lost === undefined) {
+      this.report(`${this.names.active} was truncated by another process and no copy of it was found; lines written just before may be lost`)
+      return
+    }
+    if (lost.length === 0) return
+    // a copy of the bytes: the ring will reuse the memory they sit in
+    const copy = Buffer.from(lost)
+    appendRange(this.file.fd, copy, 0, copy.length)
+    this.file.size += copy.length
   }
 
   /** Byte offset just past record `i`'s newline (found once per batch, only when needed). */
@@ -197,6 +233,7 @@ export class RotatingFile {
   private undoBatch(): void {
     truncateBack(this.file.fd, this.batchRotated.length === 0 ? this.batchStart : 0)
     this.file.size = Math.min(this.file.size, this.batchRotated.length === 0 ? this.batchStart : 0)
+    this.history = this.history.filter((w) => w.offset + w.bytes.length <= this.file.size)
     for (const r of this.batchRotated) {
       try {
         if (r.start === 0) fs.rmSync(r.path, { force: true })
