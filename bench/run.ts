@@ -40,6 +40,7 @@ interface Spec {
 
 const burst: ReadonlyArray<Spec> = [
   { id: "logfiber", label: "logfiber: Effect.logInfo(msg, fields)", file: "logfiber.ts", variant: "fields" },
+  { id: "logfiber-rotate", label: "logfiber: the same, rotate { maxBytes: 10 MiB, compress: gzip }", file: "rotation.ts", variant: "" },
   { id: "logfiber-annotate", label: "logfiber: Effect.annotateLogs(fields)", file: "logfiber.ts", variant: "annotate" },
   { id: "effect-toFile", label: "Effect PlatformLogger.toFile(jsonLogger)", file: "effect.ts", variant: "platform" },
   { id: "effect-sync", label: "Effect jsonLogger + writeSync per record", file: "effect.ts", variant: "sync" },

@@ -13,12 +13,12 @@ import { scan } from "./naming.js"
  * or a complete `.gz` beside `raw` (the `.gz` is kept, `raw` removed): see `repair`.
  * Interruption (shutdown past its timeout) stops the stream and removes the temporary file.
  */
-export const gzipFile = (raw: string): Effect.Effect<void, Error> => {
+export const gzipFile = (raw: string, level: number): Effect.Effect<void, Error> => {
   const tmp = `${raw}.gz.tmp`
   return Effect.tryPromise({
     try: async (signal) => {
       try {
-        await pipeline(fs.createReadStream(raw), zlib.createGzip(), fs.createWriteStream(tmp, { mode: modeOf(raw) }), {
+        await pipeline(fs.createReadStream(raw), zlib.createGzip({ level }), fs.createWriteStream(tmp, { mode: modeOf(raw) }), {
           signal
         })
         await fs.promises.rename(tmp, `${raw}.gz`)

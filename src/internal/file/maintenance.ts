@@ -14,6 +14,7 @@ export interface MaintenanceOptions {
   readonly names: Naming
   readonly sinkName: string
   readonly compress: boolean
+  readonly compressLevel: number
   readonly retention: Retention
   readonly shutdownTimeout: Duration.DurationInput
 }
@@ -35,7 +36,7 @@ export const startMaintenance = (
 
     const compress = (file: string): Effect.Effect<void> =>
       options.compress
-        ? gzipFile(file).pipe(
+        ? gzipFile(file, options.compressLevel).pipe(
           Effect.catchAll((error) =>
             Effect.sync(() => {
               // retention may have removed it first: nothing to report
