@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as zlib from "node:zlib"
+import { vi } from "vitest"
 import { AsyncLogger, FileSink } from "../src/index.js"
 import { readLines, tempDir } from "./helpers.js"
 
@@ -158,6 +159,52 @@ describe("FileSink rotation", () => {
       expect(fs.readdirSync(dir).sort()).toEqual(["app.2026-11-30.2.log.gz", "app.2026-11-30.3.log.gz", "app.log"])
       expect(zlib.gunzipSync(fs.readFileSync(path.join(dir, "app.2026-11-30.2.log.gz"))).toString()).toBe(raw2)
       expect(zlib.gunzipSync(fs.readFileSync(path.join(dir, "app.2026-11-30.3.log.gz"))).toString()).toBe(raw3)
+    }))
+
+  it.live("maxAge and maxTotalBytes: old files and the oldest beyond the total go, the active file stays", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(dir, "app.log")
+      const put = (name: string, bytes: number, ageDays: number) => {
+        const full = path.join(dir, name)
+        fs.writeFileSync(full, Buffer.alloc(bytes, 0x61))
+        const t = (Date.now() - ageDays * 86_400_000) / 1000
+        fs.utimesSync(full, t, t)
+      }
+      put("app.2026-10-01.1.log.gz", 1000, 60)
+      put("app.2026-11-20.2.log.gz", 1000, 10)
+      put("app.2026-11-28.3.log.gz", 1000, 2)
+      put("app.2026-11-29.4.log.gz", 1000, 1)
+      put("other.2026-10-01.1.log.gz", 1000, 60)
+      fs.writeFileSync(file, Buffer.alloc(1500, 0x62))
+      yield* Effect.void.pipe(Effect.provide(rotatingLogger(file, { maxAge: "30 days", maxTotalBytes: 3600 })))
+      // 60 days old: too old; then 1500 (active) + 3 x 1000 > 3600: the oldest left goes too
+      expect(fs.readdirSync(dir).sort()).toEqual(["app.2026-11-28.3.log.gz", "app.2026-11-29.4.log.gz", "app.log", "other.2026-10-01.1.log.gz"])
+    }))
+
+  it.effect("a compression that fails keeps the raw file, is reported once on stderr, and the writer goes on", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(dir, "app.log")
+      // a directory where a rotated file should be: gzip cannot read it
+      fs.mkdirSync(path.join(dir, "app.2026-11-30.4.log"))
+      const chunks: Array<string> = []
+      const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: unknown) => {
+        chunks.push(String(chunk))
+        return true
+      })
+      const stats = yield* burst(1_000).pipe(
+        Effect.provide(rotatingLogger(file, { maxBytes: 64 * 1024, compress: "gzip" })),
+        Effect.ensuring(Effect.sync(() => spy.mockRestore()))
+      )
+      expect(stats).toMatchObject({ written: 1_000, failed: 0 })
+      const reports = chunks.join("").split("\n").filter((l) => l.includes("gzip of"))
+      expect(reports).toHaveLength(1)
+      expect(reports[0]).toContain("app.2026-11-30.4.log failed, the uncompressed file is kept")
+      expect(fs.statSync(path.join(dir, "app.2026-11-30.4.log")).isDirectory()).toBe(true)
+      const rotated = fs.readdirSync(dir).filter((f) => f.endsWith(".gz"))
+      expect(rotated.length).toBeGreaterThanOrEqual(1)
+      expect(rotatedNumbers(dir)[0]).toBe(4)
     }))
 
   it.effect("invalid options fail the Layer naming the option and the value", () =>
