@@ -59,7 +59,7 @@ export class RotatingFile {
     this.periods = policy.interval === undefined ? undefined : periods(policy.interval, policy.timeZone)
     this.dayLabels = periods("daily", policy.timeZone)
     this.nextN = nextNumber(names)
-    this.file = this.openFile()
+    this.file = this.adopt(this.openFile())
   }
 
   /** Reopen the path before the next batch (`FileSink.reopen`, a signal). */
@@ -99,16 +99,22 @@ export class RotatingFile {
   }
 
   private openFile(): ActiveFile {
+    return openActive(this.names.active, this.names.dir, this.mode)
+  }
+
+  /** Make `file` the active file (the previous descriptor is closed by the caller). */
+  private adopt(file: ActiveFile): ActiveFile {
     this.history = []
-    const file = openActive(this.names.active, this.names.dir, this.mode)
     this.label = file.size > 0 ? this.labelOf(file.mtime) : undefined
     this.missingSince = undefined
     return file
   }
 
+  /** Open the path again; the old descriptor is closed only once the new one is open. */
   private reopen(): void {
+    const next = this.openFile()
     closeQuietly(this.file.fd)
-    this.file = this.openFile()
+    this.file = this.adopt(next)
   }
 
   private labelOf(time: number): string {
@@ -200,7 +206,12 @@ export class RotatingFile {
     if (lost.length === 0) return
     // a copy of the bytes: the ring will reuse the memory they sit in
     const copy = Buffer.from(lost)
-    appendRange(this.file.fd, copy, 0, copy.length)
+    try {
+      appendRange(this.file.fd, copy, 0, copy.length)
+    } catch (error) {
+      truncateBack(this.file.fd, size)
+      throw error
+    }
     this.file.size += copy.length
   }
 
@@ -214,19 +225,32 @@ export class RotatingFile {
     return ends[i]!
   }
 
-  /** Close the active file, rename it to the next rotated name, open a new active file. */
+  /**
+   * Rename the active file to the next rotated name and open a new active file. The old
+   * descriptor is closed only once the new file is open; if it cannot be opened, the rename is
+   * undone, so no line is ever written into a file handed to compression.
+   */
   private rotate(): void {
     const target = this.names.rotated(this.label ?? this.labelOf(Date.now()), this.nextN++)
     const start = this.batchRotated.length === 0 ? this.batchStart : 0
-    closeQuietly(this.file.fd)
+    let renamed = true
     try {
       fs.renameSync(this.names.active, target)
     } catch (error) {
       // the path was already moved away by another tool: its lines are wherever it put them
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error
+      renamed = false
     }
-    this.batchRotated.push({ path: target, start })
-    this.file = this.openFile()
+    let next: ActiveFile
+    try {
+      next = this.openFile()
+    } catch (error) {
+      if (renamed) fs.renameSync(target, this.names.active)
+      throw error
+    }
+    closeQuietly(this.file.fd)
+    if (renamed) this.batchRotated.push({ path: target, start })
+    this.file = this.adopt(next)
   }
 
   /** A failed batch: cut each file it touched back to its size before the batch. */
