@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as zlib from "node:zlib"
@@ -160,6 +160,31 @@ describe("FileSink rotation", () => {
       expect(zlib.gunzipSync(fs.readFileSync(path.join(dir, "app.2026-11-30.2.log.gz"))).toString()).toBe(raw2)
       expect(zlib.gunzipSync(fs.readFileSync(path.join(dir, "app.2026-11-30.3.log.gz"))).toString()).toBe(raw3)
     }))
+
+  it.live("a process killed (SIGKILL) in the middle of a compression: the next start repairs it", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(dir, "app.log")
+      const raw = path.join(dir, "app.2026-11-30.1.log")
+      // ~40 MB that compresses slowly at level 9: the child is caught with its .tmp half written
+      const line = (k: number) => JSON.stringify({ seq: k, noise: Math.random().toString(36).repeat(3) }) + "\n"
+      const chunk = Array.from({ length: 4_000 }, (_, k) => line(k)).join("")
+      fs.writeFileSync(raw, chunk.repeat(100))
+      const original = fs.readFileSync(raw)
+      const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/compressing.ts", file], { stdio: "ignore" })
+      const tmp = `${raw}.gz.tmp`
+      yield* Effect.gen(function*() {
+        for (let i = 0; i < 3_000 && !(fs.existsSync(tmp) && fs.statSync(tmp).size > 0); i++) yield* Effect.sleep("10 millis")
+      })
+      expect(fs.existsSync(tmp), "the child started compressing").toBe(true)
+      child.kill("SIGKILL")
+      yield* Effect.async<void>((resume) => void child.once("exit", () => resume(Effect.void)))
+      expect(fs.existsSync(tmp)).toBe(true)
+      expect(fs.existsSync(`${raw}.gz`)).toBe(false)
+      yield* Effect.logInfo("next start").pipe(Effect.provide(rotatingLogger(file, { compress: "gzip" })))
+      expect(fs.readdirSync(dir).sort()).toEqual(["app.2026-11-30.1.log.gz", "app.log"])
+      expect(zlib.gunzipSync(fs.readFileSync(`${raw}.gz`)).equals(original)).toBe(true)
+    }), 60_000)
 
   it.live("maxAge and maxTotalBytes: old files and the oldest beyond the total go, the active file stays", () =>
     Effect.gen(function*() {
