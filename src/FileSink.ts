@@ -107,10 +107,10 @@ const checkRotate = (rotate: Rotate): string | undefined => {
       : undefined
   const problem = count("maxBytes", rotate.maxBytes, 1) ?? count("maxFiles", rotate.maxFiles, 0) ??
     count("maxTotalBytes", rotate.maxTotalBytes, 1) ?? count("compressLevel", rotate.compressLevel, 1)
+  if (problem !== undefined) return problem
   if (rotate.compressLevel !== undefined && rotate.compressLevel > 9) {
     return invalid("rotate.compressLevel", rotate.compressLevel, "an integer from 1 to 9")
   }
-  if (problem !== undefined) return problem
   if (rotate.interval !== undefined && rotate.interval !== "hourly" && rotate.interval !== "daily") {
     return invalid("rotate.interval", rotate.interval, `"hourly" or "daily"`)
   }
