@@ -10,7 +10,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as zlib from "node:zlib"
 import { AsyncLogger, FileSink, Format } from "../../src/index.js"
-import { countLines, fields, MESSAGE, peakRssMiB, RECORDS, report, SAMPLE_MASK, Sampler, secondsSince, tempFile } from "../lib.js"
+import { caseId, countLines, fields, MESSAGE, peakRssMiB, RECORDS, report, SAMPLE_MASK, Sampler, secondsSince, tempFile } from "../lib.js"
 
 const file = tempFile()
 const dir = path.dirname(file)
@@ -60,7 +60,7 @@ const run = async () => {
   const peak = peakRssMiB()
   const files = fs.readdirSync(dir)
   report({
-    case: "logfiber-rotate-gzip",
+    id: caseId("logfiber-rotate"),
     records: RECORDS,
     seconds,
     caller: sampler.summary(),
@@ -70,6 +70,7 @@ const run = async () => {
     written: stats.written,
     dropped: stats.dropped,
     failed: stats.failed,
+    fallback: stats.fallback,
     extra: { pending: stats.pending, batches: stats.batches, files: files.length, gz: files.filter((f) => f.endsWith(".gz")).length }
   })
 }
