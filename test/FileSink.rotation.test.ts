@@ -186,6 +186,32 @@ describe("FileSink rotation", () => {
       expect(zlib.gunzipSync(fs.readFileSync(`${raw}.gz`)).equals(original)).toBe(true)
     }), 60_000)
 
+  it.live("shutdown waits for a compression only within shutdownTimeout, says so, and the next start finishes it", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(dir, "app.log")
+      const raw = path.join(dir, "app.2026-11-30.1.log")
+      const chunk = Array.from({ length: 4_000 }, (_, k) => JSON.stringify({ seq: k, r: Math.random() }) + "\n").join("")
+      fs.writeFileSync(raw, chunk.repeat(100))
+      const chunks: Array<string> = []
+      const spy = vi.spyOn(process.stderr, "write").mockImplementation((c: unknown) => {
+        chunks.push(String(c))
+        return true
+      })
+      const sink = FileSink.layer({ path: file, rotate: { compress: "gzip", compressLevel: 9 }, shutdownTimeout: "50 millis" })
+      const started = Date.now()
+      yield* Effect.logInfo("x").pipe(
+        Effect.provide(AsyncLogger.layer().pipe(Layer.provide(sink))),
+        Effect.ensuring(Effect.sync(() => spy.mockRestore()))
+      )
+      expect(Date.now() - started).toBeLessThan(3_000)
+      expect(chunks.join("")).toContain("compression not finished within 50ms")
+      expect(fs.existsSync(raw)).toBe(true)
+      expect(fs.existsSync(`${raw}.gz`)).toBe(false)
+      yield* Effect.void.pipe(Effect.provide(rotatingLogger(file, { compress: "gzip" })))
+      expect(fs.readdirSync(dir).sort()).toEqual(["app.2026-11-30.1.log.gz", "app.log"])
+    }), 60_000)
+
   it.live("maxAge and maxTotalBytes: old files and the oldest beyond the total go, the active file stays", () =>
     Effect.gen(function*() {
       const dir = tempDir()

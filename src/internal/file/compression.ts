@@ -13,23 +13,33 @@ import { scan } from "./naming.js"
  * or a complete `.gz` beside `raw` (the `.gz` is kept, `raw` removed): see `repair`.
  * Interruption (shutdown past its timeout) stops the stream and removes the temporary file.
  */
-export const gzipFile = (raw: string, level: number): Effect.Effect<void, Error> => {
-  const tmp = `${raw}.gz.tmp`
-  return Effect.tryPromise({
-    try: async (signal) => {
-      try {
-        await pipeline(fs.createReadStream(raw), zlib.createGzip({ level }), fs.createWriteStream(tmp, { mode: modeOf(raw) }), {
-          signal
-        })
-        await fs.promises.rename(tmp, `${raw}.gz`)
-      } catch (error) {
-        await fs.promises.rm(tmp, { force: true })
-        throw error
-      }
-      await fs.promises.rm(raw, { force: true })
-    },
-    catch: (cause) => (cause instanceof Error ? cause : new Error(String(cause)))
+export const gzipFile = (raw: string, level: number): Effect.Effect<void, Error> =>
+  Effect.async<void, Error>((resume) => {
+    const controller = new AbortController()
+    const done = compress(raw, level, controller.signal).then(
+      () => resume(Effect.void),
+      (cause) => resume(Effect.fail(cause instanceof Error ? cause : new Error(String(cause))))
+    )
+    // interrupted: stop the stream and wait until its temporary file is removed, so that a
+    // sink opened again on this path never has its own temporary file removed by this one
+    return Effect.promise(() => {
+      controller.abort()
+      return done
+    })
   })
+
+const compress = async (raw: string, level: number, signal: AbortSignal): Promise<void> => {
+  const tmp = `${raw}.gz.tmp`
+  try {
+    await pipeline(fs.createReadStream(raw), zlib.createGzip({ level }), fs.createWriteStream(tmp, { mode: modeOf(raw) }), {
+      signal
+    })
+    await fs.promises.rename(tmp, `${raw}.gz`)
+  } catch (error) {
+    await fs.promises.rm(tmp, { force: true })
+    throw error
+  }
+  await fs.promises.rm(raw, { force: true })
 }
 
 const modeOf = (file: string): number => {
