@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
@@ -7,7 +8,7 @@ import * as MetricBoundaries from "effect/MetricBoundaries"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { AsyncLogger, Metrics, Monitor, TestSink } from "../src/index.js"
+import { AsyncLogger, LogSink, Metrics, Monitor, TestSink } from "../src/index.js"
 import { tempDir } from "./helpers.js"
 
 /** `promtool check metrics` on `text`; fails naming the package when promtool is missing. */
@@ -105,6 +106,14 @@ describe("Metrics", () => {
         expect(valueOf(text, `logfiber_operation_duration_seconds_count{${op},outcome="success"}`)).toBe(1)
         expect(valueOf(text, `logfiber_operation_duration_seconds_count{${op},outcome="failure"}`)).toBe(1)
 
+        // logfiber's histograms: one batch-size observation and one timed write attempt per batch
+        const stats = yield* AsyncLogger.stats
+        expect(text).toContain("# TYPE logfiber_batch_size histogram\n")
+        expect(valueOf(text, "logfiber_batch_size_count")).toBe(stats.batches)
+        expect(valueOf(text, "logfiber_batch_size_sum")).toBe(1000)
+        expect(valueOf(text, `logfiber_sink_write_seconds_count{sink="test"}`)).toBe(stats.batches)
+        expect(valueOf(text, "logfiber_queue_high_water")).toBe(stats.highWater)
+
         const checked = promtoolCheck(text)
         expect(checked.output).toBe("")
         expect(checked.status).toBe(0)
@@ -144,6 +153,46 @@ describe("Metrics", () => {
       expect(exit._tag).toBe("Failure")
       expect(String(exit._tag === "Failure" ? exit.cause : "")).toContain("option port must be an integer from 0 to 65535; got 70000")
     })
+  })
+
+  describe("logfiber's figures", () => {
+    it.effect("dropped by level, the queue's high-water mark, batch sizes and write latency per sink match stats", () =>
+      Effect.gen(function*() {
+        const gate = yield* Deferred.make<void>()
+        const sink = LogSink.make({
+          name: "gated",
+          write: (batch) => Effect.zipRight(Deferred.await(gate), Effect.sync(() => void batch))
+        })
+        const droppedAt = (level: string) =>
+          Metric.value(AsyncLogger.metrics.droppedByLevel.pipe(Metric.tagged("level", level))).pipe(Effect.map((s) => s.count))
+        const writes = Metric.value(AsyncLogger.metrics.sinkWriteSeconds.pipe(Metric.tagged("sink", "gated")))
+        const before = { info: yield* droppedAt("INFO"), debug: yield* droppedAt("DEBUG"), writes: (yield* writes).count }
+        const batchesBefore = (yield* Metric.value(AsyncLogger.metrics.batchSize)).count
+
+        const stats = yield* Effect.gen(function*() {
+          yield* Effect.forEach(Array.from({ length: 100 }), (_, i) => i % 5 === 0 ? Effect.logDebug("d") : Effect.logInfo("i"), {
+            discard: true
+          })
+          const during = yield* AsyncLogger.stats
+          yield* Deferred.succeed(gate, undefined)
+          yield* AsyncLogger.flush
+          return { during, after: yield* AsyncLogger.stats }
+        }).pipe(
+          Effect.provide(AsyncLogger.layer({ capacity: 10, batchSize: 10, minimumLevel: "Debug" }).pipe(
+            Layer.provide(Layer.succeed(LogSink.LogSink, sink))
+          ))
+        )
+        expect(stats.during.dropped).toBeGreaterThan(0)
+        expect(stats.during.highWater).toBe(10)
+        const byLevel = stats.after.droppedByLevel
+        expect((byLevel.INFO ?? 0) + (byLevel.DEBUG ?? 0)).toBe(stats.after.dropped)
+        expect(byLevel.DEBUG).toBeGreaterThan(0)
+        expect((yield* droppedAt("INFO")) - before.info).toBe(byLevel.INFO ?? 0)
+        expect((yield* droppedAt("DEBUG")) - before.debug).toBe(byLevel.DEBUG)
+        expect((yield* writes).count - before.writes).toBe(stats.after.batches)
+        expect((yield* Metric.value(AsyncLogger.metrics.batchSize)).count - batchesBefore).toBe(stats.after.batches)
+        expect(yield* Metric.value(AsyncLogger.metrics.highWater)).toMatchObject({ value: 10 })
+      }))
   })
 
   describe("render", () => {
