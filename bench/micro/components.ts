@@ -1,0 +1,63 @@
+// What per-component levels and sampling cost the caller. Self-contained (no bench/lib import).
+//   burst    1M x Effect.logInfo(msg, fields) from component "http", end to end (until the
+//            Layer's scope has closed) to a sink that discards, capacity 65,536: plain options
+//            against component levels + sampling configured that keep every record
+//            (levels { http: "Debug", db: "Warning" }, sample { http: 1, db: 0.1, "*": 1 }).
+//   filtered 1M x Effect.logDebug from component "http", every one discarded: by the plain level
+//            check (minimumLevel Info) against by the component level (levels { http: "Info" }).
+// Variants run interleaved, ROUNDS times each; medians are reported.
+// Usage: npx tsx bench/micro/components.ts   (BENCH_RECORDS, BENCH_ROUNDS to change the sizes)
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { AsyncLogger, LogSink } from "../../src/index.js"
+
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
+
+const NullSink = Layer.succeed(LogSink.LogSink, LogSink.make({ name: "null", write: () => Effect.void }))
+const layer = (options: AsyncLogger.Options) => AsyncLogger.layer(options).pipe(Layer.provide(NullSink))
+
+const burst = Effect.gen(function*() {
+  for (let i = 0; i < RECORDS; i++) yield* Effect.logInfo("request handled", { n: i, s: "short", path: "/api/items/42" })
+}).pipe(AsyncLogger.component("http"))
+
+const filtered = Effect.gen(function*() {
+  for (let i = 0; i < RECORDS; i++) yield* Effect.logDebug("hidden", { n: i })
+}).pipe(AsyncLogger.component("http"))
+
+const components: AsyncLogger.Options = {
+  levels: { http: "Debug", db: "Warning" },
+  sample: { http: 1, db: 0.1, "*": 1 }
+}
+
+const cases: Array<{ name: string; body: Effect.Effect<void>; options: AsyncLogger.Options }> = [
+  { name: "burst, plain", body: burst, options: {} },
+  { name: "burst, levels + sampling (all kept)", body: burst, options: components },
+  { name: "filtered by minimumLevel", body: filtered, options: {} },
+  { name: "filtered by a component level", body: filtered, options: { levels: { http: "Info" } } }
+]
+const runs = cases.map((c) => ({ ...c, ms: [] as Array<number> }))
+
+for (let round = 0; round < ROUNDS; round++) {
+  for (const c of runs) {
+    const started = performance.now()
+    const stats = await Effect.runPromise(
+      Effect.zipRight(c.body, AsyncLogger.stats).pipe(Effect.provide(layer({ capacity: 65_536, ...c.options })))
+    )
+    c.ms.push(performance.now() - started)
+    if (c.body === burst && (stats.offered !== RECORDS || stats.sampled !== 0)) {
+      throw new Error(`${c.name}: expected ${RECORDS} offered and none sampled, got ${JSON.stringify(stats)}`)
+    }
+  }
+}
+
+const median = (values: Array<number>): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+for (const [plain, configured] of [[runs[0]!, runs[1]!], [runs[2]!, runs[3]!]] as const) {
+  const a = median(plain.ms)
+  const b = median(configured.ms)
+  console.log(`${plain.name.padEnd(40)} ${a.toFixed(0).padStart(6)} ms  (${(a * 1e6 / RECORDS).toFixed(0)} ns/record)`)
+  console.log(
+    `${configured.name.padEnd(40)} ${b.toFixed(0).padStart(6)} ms  (${(b * 1e6 / RECORDS).toFixed(0)} ns/record)  ` +
+      `${((b / a - 1) * 100).toFixed(1)} %`
+  )
+}
