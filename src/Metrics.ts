@@ -32,6 +32,11 @@ import * as internal from "./internal/prometheus.js"
 
 /**
  * The content type of the exposition format served: Prometheus' text format, version 0.0.4.
+ *
+ * @example
+ * ```ts
+ * HttpServerResponse.text(yield* Metrics.render, { contentType: Metrics.contentType })
+ * ```
  * @since 0.1.0
  */
 export const contentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -73,7 +78,15 @@ export const httpApp = (
     return Effect.map(render, (text) => HttpServerResponse.text(text, { contentType }))
   })
 
-/** @since 0.1.0 */
+/**
+ * Options of `layerPrometheus`: the port (required), the interface and the path.
+ *
+ * @example
+ * ```ts
+ * const options: Metrics.PrometheusOptions = { port: 9464, host: "127.0.0.1", path: "/metrics" }
+ * ```
+ * @since 0.1.0
+ */
 export interface PrometheusOptions {
   /** TCP port to listen on; `0` picks a free one (read it from `PrometheusEndpoint`). */
   readonly port: number
@@ -84,7 +97,13 @@ export interface PrometheusOptions {
 }
 
 /**
- * Where the endpoint of `layerPrometheus` listens, once bound: `url` is ready to scrape.
+ * Where the endpoint of `layerPrometheus` listens, once bound: `url` is ready to scrape (a
+ * wildcard host is shown as `127.0.0.1`).
+ *
+ * @example
+ * ```ts
+ * const { port, url } = yield* Metrics.PrometheusEndpoint
+ * ```
  * @since 0.1.0
  */
 export class PrometheusEndpoint extends Context.Tag("logfiber/Metrics/PrometheusEndpoint")<

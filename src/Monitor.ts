@@ -41,12 +41,23 @@ import type { OutcomeSnapshot } from "./internal/timing.js"
  * The figures of one outcome, in milliseconds: `count`, `totalMillis`, `meanMillis`, `minMillis`,
  * `maxMillis`, `p50Millis`, `p95Millis`, `p99Millis`, `recentMeanMillis` (mean of the last
  * `recent` runs). Figures of an outcome with no runs are `NaN` (`count` and `totalMillis` are 0).
+ *
+ * @example
+ * ```ts
+ * const [{ success }] = yield* Monitor.snapshot
+ * console.log(`${success.count} runs, p99 ${success.p99Millis.toFixed(1)} ms`)
+ * ```
  * @since 0.1.0
  */
 export type Outcome = OutcomeSnapshot
 
 /**
  * One timed operation: its name and the figures of its successful and failed runs.
+ *
+ * @example
+ * ```ts
+ * const failing = (yield* Monitor.snapshot).filter((t: Monitor.Timing) => t.failure.count > 0)
+ * ```
  * @since 0.1.0
  */
 export interface Timing {
@@ -57,6 +68,11 @@ export interface Timing {
 
 /**
  * Percentiles are reported within this relative error of the exact nearest-rank value (1/256).
+ *
+ * @example
+ * ```ts
+ * const upperBound = success.p99Millis * (1 + Monitor.resolution)
+ * ```
  * @since 0.1.0
  */
 export { RELATIVE_RESOLUTION as resolution } from "./internal/timing.js"
@@ -64,6 +80,11 @@ export { RELATIVE_RESOLUTION as resolution } from "./internal/timing.js"
 /**
  * The Effect histogram every timed run is observed in, in seconds, tagged `operation` (the name)
  * and `outcome` (`success` | `failure`). Buckets from 0.5 ms doubling to about 4.4 minutes.
+ *
+ * @example
+ * ```ts
+ * const state = yield* Metric.value(Monitor.durationSeconds.pipe(Metric.tagged("operation", "db.findUser"), Metric.tagged("outcome", "success")))
+ * ```
  * @since 0.1.0
  */
 export const durationSeconds = Metric.histogram(
@@ -98,6 +119,11 @@ class Entry {
 
 /**
  * Where timings are kept: one entry per operation name, with a ring of the last `recent` runs.
+ *
+ * @example
+ * ```ts
+ * const registry: Monitor.MonitorRegistry = Monitor.makeRegistry({ recent: 10 })
+ * ```
  * @since 0.1.0
  */
 export interface MonitorRegistry {
@@ -112,7 +138,13 @@ export interface MonitorRegistry {
 }
 
 /**
- * Build a registry keeping the last `recent` durations (default 100) of each operation.
+ * Build a registry keeping the last `recent` durations (default 100) of each operation; an
+ * invalid `recent` throws naming the option and the value.
+ *
+ * @example
+ * ```ts
+ * program.pipe(Effect.provideService(Monitor.Monitor, Monitor.makeRegistry({ recent: 10 })))
+ * ```
  * @since 0.1.0
  */
 export const makeRegistry = (options: { readonly recent?: number | undefined } = {}): MonitorRegistry => {
@@ -140,6 +172,11 @@ const defaultRegistry: MonitorRegistry = makeRegistry()
 /**
  * The registry `timed` and `snapshot` use: a Reference whose default is one registry per
  * process (like Effect's metric registry). Provide `layer` for a registry of your own.
+ *
+ * @example
+ * ```ts
+ * const registry = yield* Monitor.Monitor
+ * ```
  * @since 0.1.0
  */
 export class Monitor extends Context.Reference<Monitor>()("logfiber/Monitor", {
