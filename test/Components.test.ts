@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
@@ -161,6 +162,20 @@ describe("Rate limits", () => {
       expect(stats.offered).toBe(2_500 + 10 + 300 + 1 + 1)
       expect(accounted(stats)).toBe(stats.offered)
     }).pipe(Effect.provide(withTestSink({ rateLimit: { http: 1000 }, capacity: 5_000 }))))
+
+  it.effect("shutdown reports a window still refusing records before the sink closes", () =>
+    Effect.gen(function*() {
+      const state = yield* Effect.scoped(
+        Effect.gen(function*() {
+          const context = yield* Layer.build(withTestSink({ rateLimit: { db: 10 } }))
+          yield* times(12, Effect.logInfo("q")).pipe(AsyncLogger.component("db"), Effect.provide(context))
+          return Context.get(context, TestSink.TestSink)
+        })
+      )
+      const records = state.batches.flat()
+      expect(records.map((r) => r.message)).toEqual([...Array.from({ length: 10 }, () => "q"), "2 records suppressed"])
+      expect(componentOf(records[10]!)).toBe("db")
+    }))
 
   it.effect("a flush reports a window still refusing records", () =>
     Effect.gen(function*() {
