@@ -74,6 +74,8 @@ export interface LogParts {
   readonly criticalOrdinal: number
   readonly sliding: boolean
   readonly syncMode: boolean
+  /** `durability: "critical-sync"`: critical records are written, with the queue before them, before the call returns. */
+  readonly criticalSync: boolean
   readonly queue: RingBuffer<Captured>
   readonly accounting: Accounting
   readonly backpressure: Backpressure
@@ -87,12 +89,14 @@ export interface LogParts {
  * the level check and `offer`; with them, the component's rule decides first (components.ts).
  */
 export const makeLog = (parts: LogParts): (options: Logger.Logger.Options<unknown>) => void => {
-  const { accounting, backpressure, components, criticalOrdinal, fallback, minimumOrdinal, queue, sliding, syncMode, writer } =
-    parts
+  const {
+    accounting, backpressure, components, criticalOrdinal, criticalSync, fallback, minimumOrdinal, queue, sliding, syncMode, writer
+  } = parts
 
   const offer = (options: Logger.Logger.Options<unknown>): void => {
     const seq = ++accounting.offered
     if (syncMode || writer.closing) return fallback.writeNow(capture(options), seq)
+    if (criticalSync && options.logLevel.ordinal >= criticalOrdinal) return fallback.drainNow(queue, capture(options), seq)
     if (queue.size < queue.capacity) {
       queue.offer(capture(options), seq)
       if (writer.waiter !== null && queue.size >= writer.wantSize) {
