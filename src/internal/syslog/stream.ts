@@ -1,0 +1,135 @@
+/**
+ * A reconnecting stream connection (TCP or unix) for sinks that write one buffer per batch.
+ *
+ * Built on `@effect/platform`'s `Socket` (`NodeSocket.makeNet`): its `writer` resolves when Node
+ * has taken the bytes (the write callback), which is what one-write-per-batch accounting needs,
+ * and `openTimeout` bounds a connect. One connection lives in its own `Scope`; its `run` fiber
+ * ends when the peer closes or errors, which marks the connection dead. A failed or timed-out
+ * write closes the connection: the next write opens a new one and sends its whole buffer from a
+ * frame boundary, so a record cut short on the old connection is never continued on the new one.
+ */
+import * as Socket from "@effect/platform/Socket"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
+import { SinkError } from "../../LogSink.js"
+
+/** Where to connect: a TCP host and port, or a unix stream socket path. */
+export type Target =
+  | { readonly _tag: "tcp"; readonly host: string; readonly port: number }
+  | { readonly _tag: "unix"; readonly path: string }
+
+export interface StreamOptions {
+  /** The sink's name, for errors. */
+  readonly sink: string
+  readonly target: Target
+  /** Bound on one connect attempt. */
+  readonly connectTimeout: Duration.DurationInput
+  /** Bound on one write (the peer stopped reading, the kernel buffer is full). */
+  readonly writeTimeout: Duration.DurationInput
+  /** Connect attempts after the first failed one, within one `write`. */
+  readonly reconnect: Schedule.Schedule<unknown, SinkError>
+  /** Bytes sent first on every new connection (journald's stream header). */
+  readonly greeting?: Uint8Array | undefined
+}
+
+interface Connection {
+  readonly scope: Scope.CloseableScope
+  readonly run: Fiber.RuntimeFiber<void, Socket.SocketError>
+  readonly write: (chunk: Uint8Array) => Effect.Effect<void, Socket.SocketError>
+}
+
+export interface StreamWriter {
+  /** Write `chunk` with one socket write, connecting first when there is no live connection. */
+  readonly write: (chunk: Uint8Array) => Effect.Effect<void, SinkError>
+  /** How many connections were opened (the first one included). */
+  readonly connections: () => number
+}
+
+export const describeTarget = (target: Target): string =>
+  target._tag === "tcp" ? `tcp://${target.host}:${target.port}` : `unix://${target.path}`
+
+const reasonOf = (error: unknown): string => {
+  const cause = Socket.isSocketError(error) && "cause" in error ? error.cause : error
+  return cause instanceof Error ? cause.message : String(cause)
+}
+
+const alive = (connection: Connection | undefined): connection is Connection =>
+  connection !== undefined && connection.run.unsafePoll() === null
+
+/** A stream writer whose connection is closed with the enclosing scope. */
+export const make = (options: StreamOptions): Effect.Effect<StreamWriter, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    let current: Connection | undefined
+    let opened = 0
+    const where = describeTarget(options.target)
+    const fail = (what: string) => (error: unknown) =>
+      new SinkError({ sink: options.sink, reason: `${what} ${where}: ${reasonOf(error)}`, cause: error })
+
+    const drop = Effect.suspend(() => {
+      const connection = current
+      current = undefined
+      return connection === undefined ? Effect.void : Scope.close(connection.scope, Exit.void)
+    })
+    yield* Effect.addFinalizer(() => drop)
+
+    const connectOnce: Effect.Effect<Connection, SinkError> = Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const opening = Effect.gen(function*() {
+        const socket = yield* NodeSocket.makeNet({
+          ...(options.target._tag === "tcp" ? { host: options.target.host, port: options.target.port } : { path: options.target.path }),
+          openTimeout: options.connectTimeout
+        })
+        const open = yield* Deferred.make<void>()
+        const run = yield* socket.runRaw(() => {}, { onOpen: Deferred.done(open, Exit.void) }).pipe(Effect.forkIn(scope))
+        // open, or the attempt failed (refused, timed out): whichever comes first
+        yield* Effect.raceFirst(
+          Deferred.await(open),
+          Fiber.join(run).pipe(Effect.zipRight(Effect.fail(new Socket.SocketGenericError({ reason: "Open", cause: "closed while opening" }))))
+        )
+        const write = yield* Scope.extend(socket.writer, scope)
+        if (options.greeting !== undefined) yield* write(options.greeting)
+        return { scope, run, write }
+      })
+      return yield* opening.pipe(
+        Effect.mapError(fail("cannot connect to")),
+        Effect.onError(() => Scope.close(scope, Exit.void))
+      )
+    })
+
+    const connected: Effect.Effect<Connection, SinkError> = Effect.suspend(() => {
+      if (alive(current)) return Effect.succeed(current)
+      return drop.pipe(
+        Effect.zipRight(Effect.retry(connectOnce, options.reconnect)),
+        Effect.tap((connection) => {
+          current = connection
+          opened++
+        })
+      )
+    })
+
+    const writeOn = (connection: Connection, chunk: Uint8Array): Effect.Effect<void, SinkError> =>
+      Effect.raceFirst(
+        connection.write(chunk),
+        // the write waits for an open socket: if the connection ends first, it never would
+        Fiber.join(connection.run).pipe(Effect.zipRight(Effect.fail(new Socket.SocketCloseError({ reason: "Close", code: 1006 }))))
+      ).pipe(
+        Effect.timeoutFail({
+          duration: options.writeTimeout,
+          onTimeout: () => new Socket.SocketGenericError({ reason: "Write", cause: `no progress in ${Duration.format(options.writeTimeout)}` })
+        }),
+        Effect.mapError(fail("write to")),
+        // whatever part of the chunk went out, that stream is done: the retry starts a new one
+        Effect.tapError(() => drop)
+      )
+
+    return {
+      write: (chunk) => Effect.flatMap(connected, (connection) => writeOn(connection, chunk)),
+      connections: () => opened
+    }
+  })

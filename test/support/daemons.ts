@@ -1,0 +1,145 @@
+/**
+ * Real peers for the syslog and journald tests: rsyslogd and systemd-journald started by the
+ * test on loopback ports and temp paths, stopped at the end. A missing binary or missing root
+ * fails the test with a message naming it.
+ */
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as cp from "node:child_process"
+import * as dgram from "node:dgram"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as path from "node:path"
+import { tempDir } from "../helpers.js"
+
+export const RSYSLOGD = "/usr/sbin/rsyslogd"
+export const JOURNALD = "/lib/systemd/systemd-journald"
+
+/** Fails (never skips) when `binary` is absent. */
+export const requireBinary = (binary: string, pkg: string): Effect.Effect<void> =>
+  fs.existsSync(binary)
+    ? Effect.void
+    : Effect.dieMessage(`${binary} is missing: install the Debian package "${pkg}" (scripts/setup-system.sh does it as root)`)
+
+/** Fails (never skips) when not root. */
+export const requireRoot = (why: string): Effect.Effect<void> =>
+  process.getuid?.() === 0 ? Effect.void : Effect.dieMessage(`this test must run as root: ${why}`)
+
+/** A free loopback TCP port (the kernel picks it). */
+export const freeTcpPort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port
+      server.close(() => resolve(port))
+    })
+  })
+
+/** A free loopback UDP port. */
+export const freeUdpPort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const socket = dgram.createSocket("udp4")
+    socket.once("error", reject)
+    socket.bind(0, "127.0.0.1", () => {
+      const port = socket.address().port
+      socket.close(() => resolve(port))
+    })
+  })
+
+/** Poll `check` every 20 ms until it holds; fails with `what` after `timeoutMs`. */
+export const waitFor = (what: string, check: () => boolean, timeoutMs = 20_000): Effect.Effect<void> =>
+  Effect.promise(() =>
+    new Promise<boolean>((resolve) => {
+      const started = Date.now()
+      const tick = () => {
+        if (check()) return resolve(true)
+        if (Date.now() - started > timeoutMs) return resolve(false)
+        setTimeout(tick, 20)
+      }
+      tick()
+    })
+  ).pipe(Effect.flatMap((ok) => (ok ? Effect.void : Effect.dieMessage(`timed out after ${timeoutMs} ms waiting for ${what}`))))
+
+/** The rsyslog template: every header field, `|`-separated, one record per line. */
+export const FIELDS_TEMPLATE =
+  "%pri%|%timereported:::date-rfc3339%|%hostname%|%app-name%|%procid%|%msgid%|%structured-data%|%msg%\\n"
+
+export interface Rsyslog {
+  readonly dir: string
+  readonly udpPort: number
+  readonly tcpPort: number
+  readonly unixPath: string
+  readonly output: string
+  /** The output file's lines so far. */
+  readonly lines: () => Array<string>
+  /** SIGKILL the daemon and wait for it to exit. */
+  readonly kill: Effect.Effect<void>
+  /** Start it again on the same ports and paths. */
+  readonly start: Effect.Effect<void>
+}
+
+const rsyslogConfig = (dir: string, udpPort: number, tcpPort: number, unixPath: string, output: string): string => `
+global(workDirectory="${dir}" maxMessageSize="64k")
+module(load="imudp")
+module(load="imtcp")
+module(load="imptcp")
+template(name="fields" type="string" string="${FIELDS_TEMPLATE}")
+input(type="imudp" address="127.0.0.1" port="${udpPort}" rcvBufSize="16m")
+input(type="imtcp" address="127.0.0.1" port="${tcpPort}")
+input(type="imptcp" path="${unixPath}" unlink="on")
+*.* action(type="omfile" file="${output}" template="fields")
+`
+
+/** rsyslogd on free loopback UDP/TCP ports and a unix stream socket, writing to `output`. */
+export const rsyslog: Effect.Effect<Rsyslog, never, Scope.Scope> = Effect.gen(function*() {
+  yield* requireBinary(RSYSLOGD, "rsyslog")
+  const dir = tempDir("logfiber-rsyslog-")
+  const udpPort = yield* Effect.promise(freeUdpPort)
+  const tcpPort = yield* Effect.promise(freeTcpPort)
+  const unixPath = path.join(dir, "log.sock")
+  const output = path.join(dir, "out.log")
+  const conf = path.join(dir, "rsyslog.conf")
+  fs.writeFileSync(conf, rsyslogConfig(dir, udpPort, tcpPort, unixPath, output))
+  let child: cp.ChildProcess | undefined
+  let stderr = ""
+  const kill = Effect.promise(() =>
+    new Promise<void>((resolve) => {
+      const running = child
+      child = undefined
+      if (running === undefined || running.exitCode !== null || running.signalCode !== null) return resolve()
+      running.once("exit", () => resolve())
+      running.kill("SIGKILL")
+    })
+  )
+  const listening = () => {
+    // the TCP port accepts and the unix socket exists: rsyslog is up
+    const tcp = cp.spawnSync("ss", ["-Hltn", `sport = :${tcpPort}`], { encoding: "utf8" }).stdout ?? ""
+    return tcp.includes(`:${tcpPort}`) && fs.existsSync(unixPath)
+  }
+  const start = Effect.gen(function*() {
+    child = cp.spawn(RSYSLOGD, ["-n", "-f", conf, "-i", path.join(dir, "rsyslogd.pid")], { stdio: ["ignore", "ignore", "pipe"] })
+    child.stderr?.on("data", (chunk) => (stderr += String(chunk)))
+    const started = child
+    yield* waitFor(`rsyslogd to listen on 127.0.0.1:${tcpPort} and ${unixPath} (stderr: ${stderr})`, () => {
+      if (started.exitCode !== null) return true
+      return listening()
+    })
+    if (started.exitCode !== null) return yield* Effect.dieMessage(`rsyslogd exited with ${started.exitCode}: ${stderr}`)
+  })
+  yield* Effect.acquireRelease(start, () => kill)
+  return {
+    dir,
+    udpPort,
+    tcpPort,
+    unixPath,
+    output,
+    lines: () => {
+      if (!fs.existsSync(output)) return []
+      // the last element is "" or a line rsyslog is still writing
+      return fs.readFileSync(output, "utf8").split("\n").slice(0, -1)
+    },
+    kill,
+    start
+  }
+})
