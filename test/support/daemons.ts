@@ -143,3 +143,62 @@ export const rsyslog: Effect.Effect<Rsyslog, never, Scope.Scope> = Effect.gen(fu
     start
   }
 })
+
+export interface Journald {
+  readonly namespace: string
+  /** The namespace's entries written by this process, as `journalctl -o json` shows them. */
+  readonly entries: () => Array<Record<string, unknown>>
+}
+
+let namespaces = 0
+
+/** systemd-journald run standalone in a fresh namespace, volatile storage; removed at the end. */
+export const journald: Effect.Effect<Journald, never, Scope.Scope> = Effect.gen(function*() {
+  yield* requireRoot("systemd-journald needs root to run standalone in a namespace")
+  yield* requireBinary(JOURNALD, "systemd")
+  yield* requireBinary("/usr/bin/journalctl", "systemd")
+  if (!fs.existsSync("/etc/machine-id")) {
+    return yield* Effect.dieMessage("/etc/machine-id is missing: systemd-journald and journalctl need it (systemd-machine-id-setup)")
+  }
+  const namespace = `logfiber${process.pid}n${namespaces++}`
+  const conf = `/etc/systemd/journald@${namespace}.conf`
+  const runDir = `/run/systemd/journal.${namespace}`
+  const storage = `/run/log/journal/${fs.readFileSync("/etc/machine-id", "utf8").trim()}.${namespace}`
+  let stderr = ""
+  yield* Effect.acquireRelease(
+    Effect.gen(function*() {
+      fs.mkdirSync("/etc/systemd", { recursive: true })
+      fs.mkdirSync("/run/systemd", { recursive: true })
+      // volatile, and no rate limit: the tests send bursts
+      fs.writeFileSync(conf, "[Journal]\nStorage=volatile\nRateLimitIntervalSec=0\nRateLimitBurst=0\n")
+      const child = cp.spawn(JOURNALD, [namespace], { stdio: ["ignore", "ignore", "pipe"] })
+      child.stderr?.on("data", (chunk) => (stderr += String(chunk)))
+      yield* waitFor(`systemd-journald ${namespace} to create ${runDir}/socket (stderr: ${stderr})`, () =>
+        child.exitCode !== null || fs.existsSync(`${runDir}/socket`))
+      if (child.exitCode !== null) return yield* Effect.dieMessage(`systemd-journald exited with ${child.exitCode}: ${stderr}`)
+      return child
+    }),
+    (child) =>
+      Effect.promise(() =>
+        new Promise<void>((resolve) => {
+          const cleanup = () => {
+            for (const p of [conf, runDir, storage]) fs.rmSync(p, { recursive: true, force: true })
+            resolve()
+          }
+          if (child.exitCode !== null || child.signalCode !== null) return cleanup()
+          child.once("exit", cleanup)
+          child.kill("SIGTERM")
+        })
+      )
+  )
+  return {
+    namespace,
+    entries: () => {
+      const out = cp.spawnSync("journalctl", [`--namespace=${namespace}`, "-o", "json", "--no-pager", `_PID=${process.pid}`], {
+        encoding: "utf8",
+        maxBuffer: 256 * 1024 * 1024
+      })
+      return out.stdout.split("\n").filter((line) => line.length > 0).map((line) => JSON.parse(line) as Record<string, unknown>)
+    }
+  }
+})
