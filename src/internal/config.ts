@@ -32,8 +32,8 @@ export const presets: Readonly<Record<"development" | "production", Preset>> = {
   production: { minimumLevel: "Info", format: "json", capacity: 50_000 }
 }
 
-/** One variable: unset or blank is `None`; a value is decoded with `schema` or fails naming both. */
-const variable = <A>(name: string, expected: string, schema: Schema.Schema<A, string>): Config.Config<Option.Option<A>> => {
+/** One variable: unset or blank is `None`; a value is decoded with `schema` or fails naming both (also used by SinkFromEnv). */
+export const variable = <A>(name: string, expected: string, schema: Schema.Schema<A, string>): Config.Config<Option.Option<A>> => {
   const decode = Schema.decodeUnknownEither(schema)
   return Config.option(Config.string(name)).pipe(
     Config.mapOrFail((raw) => {
@@ -47,7 +47,7 @@ const variable = <A>(name: string, expected: string, schema: Schema.Schema<A, st
   )
 }
 
-const literals = <const L extends ReadonlyArray<string>>(...values: L) =>
+export const literals = <const L extends ReadonlyArray<string>>(...values: L) =>
   Schema.compose(Schema.Lowercase, Schema.Literal(...values))
 
 const Digits = Schema.String.pipe(Schema.pattern(/^\d+$/))
