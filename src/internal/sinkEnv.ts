@@ -9,7 +9,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type * as JournaldSink from "../JournaldSink.js"
 import type * as SyslogSink from "../SyslogSink.js"
-import { literals, variable } from "./config.js"
+import { lower as literals, readVariable as variable } from "./options.js"
 import { facilityCode } from "./syslog/priority.js"
 
 /** `LOG_SYSLOG_URL` decoded: transport and address. */
