@@ -7,7 +7,26 @@ import * as Schedule from "effect/Schedule"
 import { AsyncLogger, LogRecord, SyslogSink } from "../src/index.js"
 import { datagram, parts } from "../src/internal/syslog/frame.js"
 import { pri } from "../src/internal/syslog/priority.js"
+import * as net from "node:net"
+import { vi } from "vitest"
 import { type Rsyslog, rsyslog, waitFor } from "./support/daemons.js"
+
+/** Capture stderr (the logger's report of failed records) for the rest of the scope. */
+const captureStderr = Effect.acquireRelease(
+  Effect.sync(() => {
+    const chunks: Array<string> = []
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      chunks.push(String(chunk))
+      return true
+    })
+    return { spy, text: () => chunks.join("") }
+  }),
+  ({ spy }) => Effect.sync(() => spy.mockRestore())
+)
+
+/** The records the logger reported on stderr (one JSON line each). */
+const reportedRecords = (text: string): Array<{ fields: { i: number } }> =>
+  text.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line))
 
 /** One line of the rsyslog template: PRI|timestamp|hostname|app-name|procid|msgid|structured-data|msg. */
 const parseLine = (line: string) => {
@@ -170,6 +189,7 @@ describe("SyslogSink with a real rsyslogd", () => {
   it.scopedLive("rsyslog killed and restarted: the TCP sink reconnects, later records arrive, lost = stats.failed", () =>
     Effect.gen(function*() {
       const daemon = yield* rsyslog
+      const stderr = yield* captureStderr
       const LogLive = AsyncLogger.layer({
         batchSize: 100,
         retry: Schedule.spaced("20 millis").pipe(Schedule.intersect(Schedule.recurs(2)))
@@ -203,5 +223,44 @@ describe("SyslogSink with a real rsyslogd", () => {
       expect(3000 - arrived.length).toBe(stats.failed)
       for (let i = 0; i < 1000; i++) expect(arrived).toContain(i)
       for (let i = 2000; i < 3000; i++) expect(arrived).toContain(i)
+      // and the lost ones are exactly the records reported on stderr
+      const reported = reportedRecords(stderr.text()).map((r) => r.fields.i)
+      expect(reported.sort((a, b) => a - b)).toEqual(Array.from({ length: 3000 }, (_, i) => i).filter((i) => !arrived.includes(i)))
+    }))
+
+  it.scopedLive("a TCP peer that stops reading: batch writes time out as SinkError, counted, and the program finishes", () =>
+    Effect.gen(function*() {
+      const stderr = yield* captureStderr
+      const accepted: Array<net.Socket> = []
+      const server = net.createServer((socket) => {
+        socket.pause() // never read: the kernel buffers fill, then Node's
+        accepted.push(socket)
+      })
+      yield* Effect.acquireRelease(
+        Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
+        () => Effect.sync(() => (accepted.forEach((socket) => socket.destroy()), server.close()))
+      )
+      // one connection only: a retry on a fresh connection (what the sink does after a timeout) is refused
+      server.maxConnections = 1
+      const port = (server.address() as net.AddressInfo).port
+      const started = Date.now()
+      const stats = yield* Effect.gen(function*() {
+        const big = "x".repeat(30_000)
+        for (let i = 0; i < 600; i++) yield* Effect.logInfo(big, { i }) // 18 MB: more than the socket buffers take
+        yield* AsyncLogger.flush
+        return yield* AsyncLogger.stats
+      }).pipe(
+        Effect.provide(
+          AsyncLogger.layer({ batchSize: 100, retry: Schedule.recurs(1) }).pipe(
+            Layer.provide(SyslogSink.layer({ transport: "tcp", port, writeTimeout: "300 millis" }))
+          )
+        )
+      )
+      expect(Date.now() - started).toBeLessThan(30_000)
+      expect(stats.failed).toBeGreaterThan(0)
+      expect(stats.offered).toBe(stats.written + stats.dropped + stats.failed + stats.fallback)
+      const reported = stderr.text()
+      expect(reported).toContain("failed after 2 attempt(s)")
+      expect(reportedRecords(reported).length).toBe(stats.failed + stats.fallback)
     }))
 })

@@ -61,6 +61,15 @@ export const waitFor = (what: string, check: () => boolean, timeoutMs = 20_000):
     })
   ).pipe(Effect.flatMap((ok) => (ok ? Effect.void : Effect.dieMessage(`timed out after ${timeoutMs} ms waiting for ${what}`))))
 
+/** Whether some socket listens on loopback TCP `port` (from /proc/net/tcp: state 0A is LISTEN). */
+const tcpListening = (port: number): boolean => {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`
+  return fs.readFileSync("/proc/net/tcp", "utf8").split("\n").some((line) => {
+    const columns = line.trim().split(/\s+/)
+    return columns[1] === local && columns[3] === "0A"
+  })
+}
+
 /** The rsyslog template: every header field, `|`-separated, one record per line. */
 export const FIELDS_TEMPLATE =
   "%pri%|%timereported:::date-rfc3339%|%hostname%|%app-name%|%procid%|%msgid%|%structured-data%|%msg%\\n"
@@ -112,11 +121,7 @@ export const rsyslog: Effect.Effect<Rsyslog, never, Scope.Scope> = Effect.gen(fu
       running.kill("SIGKILL")
     })
   )
-  const listening = () => {
-    // the TCP port accepts and the unix socket exists: rsyslog is up
-    const tcp = cp.spawnSync("ss", ["-Hltn", `sport = :${tcpPort}`], { encoding: "utf8" }).stdout ?? ""
-    return tcp.includes(`:${tcpPort}`) && fs.existsSync(unixPath)
-  }
+  const listening = () => tcpListening(tcpPort) && fs.existsSync(unixPath)
   const start = Effect.gen(function*() {
     child = cp.spawn(RSYSLOGD, ["-n", "-f", conf, "-i", path.join(dir, "rsyslogd.pid")], { stdio: ["ignore", "ignore", "pipe"] })
     child.stderr?.on("data", (chunk) => (stderr += String(chunk)))

@@ -1,9 +1,10 @@
 /**
  * A reconnecting stream connection (TCP or unix) for sinks that write one buffer per batch.
  *
- * Built on `@effect/platform`'s `Socket` (`NodeSocket.makeNet`): its `writer` resolves when Node
- * has taken the bytes (the write callback), which is what one-write-per-batch accounting needs,
- * and `openTimeout` bounds a connect. One connection lives in its own `Scope`; its `run` fiber
+ * Built on `@effect/platform`'s `Socket` (`NodeSocket.fromDuplex` over a `node:net` connection
+ * the sink opens itself): its `writer` resolves when Node has taken the bytes (the write
+ * callback), which is what one-write-per-batch accounting needs, and `openTimeout` bounds a
+ * connect. The sink keeps the raw socket to destroy it when it drops the connection. One connection lives in its own `Scope`; its `run` fiber
  * ends when the peer closes or errors, which marks the connection dead. A failed or timed-out
  * write closes the connection: the next write opens a new one and sends its whole buffer from a
  * frame boundary, so a record cut short on the old connection is never continued on the new one.
@@ -17,6 +18,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
+import * as net from "node:net"
 import { SinkError } from "../../LogSink.js"
 
 /** Where to connect: a TCP host and port, or a unix stream socket path. */
@@ -80,11 +82,25 @@ export const make = (options: StreamOptions): Effect.Effect<StreamWriter, never,
 
     const connectOnce: Effect.Effect<Connection, SinkError> = Effect.gen(function*() {
       const scope = yield* Scope.make()
+      let raw: net.Socket | undefined
+      // destroyed, not ended, when the connection is dropped: a peer that stopped reading would
+      // keep an ended socket (and its unsent bytes) alive forever
+      yield* Scope.addFinalizer(scope, Effect.sync(() => raw?.destroy()))
       const opening = Effect.gen(function*() {
-        const socket = yield* NodeSocket.makeNet({
-          ...(options.target._tag === "tcp" ? { host: options.target.host, port: options.target.port } : { path: options.target.path }),
-          openTimeout: options.connectTimeout
-        })
+        const socket = yield* NodeSocket.fromDuplex(
+          Effect.async<net.Socket, Socket.SocketError>((resume) => {
+            const conn = options.target._tag === "tcp"
+              ? net.createConnection({ host: options.target.host, port: options.target.port })
+              : net.createConnection({ path: options.target.path })
+            raw = conn
+            // kept for the socket's whole life: NodeSocket removes its own listener when `run`
+            // ends, and an error event without a listener (EPIPE on a late write) would crash
+            conn.on("error", () => {})
+            conn.once("connect", () => resume(Effect.succeed(conn)))
+            conn.once("error", (cause) => resume(Effect.fail(new Socket.SocketGenericError({ reason: "Open", cause }))))
+          }),
+          { openTimeout: options.connectTimeout }
+        )
         const open = yield* Deferred.make<void>()
         const run = yield* socket.runRaw(() => {}, { onOpen: Deferred.done(open, Exit.void) }).pipe(Effect.forkIn(scope))
         // open, or the attempt failed (refused, timed out): whichever comes first
