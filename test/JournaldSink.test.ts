@@ -84,6 +84,21 @@ describe("JournaldSink with a real systemd-journald (namespace, volatile)", () =
       expect(message.indexOf("…") + Number(message.match(/truncated (\d+) bytes/)![1])).toBe(20_000)
     }))
 
+  it.scopedLive("native route: an entry larger than the kernel takes in one datagram arrives cut, not lost", () =>
+    Effect.gen(function*() {
+      const daemon = yield* journald
+      const stats = yield* Effect.gen(function*() {
+        yield* Effect.logInfo("y".repeat(400_000)) // over net.core.wmem_default (212,992 here)
+        yield* AsyncLogger.flush
+        return yield* AsyncLogger.stats
+      }).pipe(Effect.provide(loggerFor(daemon.namespace, { maxEntryBytes: 10_000_000 }, { maxRecordBytes: 1_000_000 })))
+      expect(stats).toMatchObject({ written: 1, failed: 0 })
+      yield* waitFor("1 journal entry", () => daemon.entries().length >= 1)
+      const message = String(daemon.entries()[0]!.MESSAGE)
+      expect(message).toMatch(/^y+…\[truncated \d+ bytes\]$/)
+      expect(message.length).toBeGreaterThan(50_000)
+    }))
+
   it.scopedLive("stream route (no addon): message and priority, the fields folded into the message as JSON", () =>
     Effect.gen(function*() {
       const daemon = yield* journald

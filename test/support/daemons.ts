@@ -151,7 +151,7 @@ export const rsyslog: Effect.Effect<Rsyslog, never, Scope.Scope> = Effect.gen(fu
 
 export interface Journald {
   readonly namespace: string
-  /** The namespace's entries written by this process, as `journalctl -o json` shows them. */
+  /** The namespace's entries written by this process, as `journalctl -o json --all` shows them (without `--all`, values over 4 KiB show as null). */
   readonly entries: () => Array<Record<string, unknown>>
 }
 
@@ -199,7 +199,7 @@ export const journald: Effect.Effect<Journald, never, Scope.Scope> = Effect.gen(
   return {
     namespace,
     entries: () => {
-      const out = cp.spawnSync("journalctl", [`--namespace=${namespace}`, "-o", "json", "--no-pager", `_PID=${process.pid}`], {
+      const out = cp.spawnSync("journalctl", [`--namespace=${namespace}`, "-o", "json", "--all", "--no-pager", `_PID=${process.pid}`], {
         encoding: "utf8",
         maxBuffer: 256 * 1024 * 1024
       })
