@@ -5,6 +5,7 @@ import * as Schedule from "effect/Schedule"
 import { AsyncLogger, JournaldSink, LogRecord } from "../src/index.js"
 import { encode, fieldName, fields, fit } from "../src/internal/journald/entry.js"
 import { journald, waitFor } from "./support/daemons.js"
+import { captureStderr, reportedRecords } from "./support/stderr.js"
 
 const loggerFor = (namespace: string, options: JournaldSink.Options = {}, logger: AsyncLogger.Options = {}) =>
   AsyncLogger.layer(logger).pipe(Layer.provide(JournaldSink.layer({ identifier: "logfiber-test", namespace, ...options })))
@@ -117,11 +118,14 @@ describe("JournaldSink with a real systemd-journald (namespace, volatile)", () =
 
   it.scopedLive("journald not running: the writes fail as SinkError, counted in stats.failed, the program goes on", () =>
     Effect.gen(function*() {
+      const stderr = yield* captureStderr
       const stats = yield* Effect.gen(function*() {
         for (let i = 0; i < 10; i++) yield* Effect.logInfo("nobody listens", { i })
         yield* AsyncLogger.flush
         return yield* AsyncLogger.stats
       }).pipe(Effect.provide(loggerFor("logfiber-absent-namespace", {}, { retry: Schedule.recurs(1) })))
       expect(stats).toMatchObject({ offered: 10, written: 0, failed: 10 })
+      expect(stderr.text()).toContain("logfiber-absent-namespace/socket: ENOENT")
+      expect(reportedRecords(stderr.text()).map((r) => r.fields.i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     }))
 })

@@ -8,25 +8,8 @@ import { AsyncLogger, LogRecord, SyslogSink } from "../src/index.js"
 import { datagram, parts } from "../src/internal/syslog/frame.js"
 import { pri } from "../src/internal/syslog/priority.js"
 import * as net from "node:net"
-import { vi } from "vitest"
 import { type Rsyslog, rsyslog, waitFor } from "./support/daemons.js"
-
-/** Capture stderr (the logger's report of failed records) for the rest of the scope. */
-const captureStderr = Effect.acquireRelease(
-  Effect.sync(() => {
-    const chunks: Array<string> = []
-    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-      chunks.push(String(chunk))
-      return true
-    })
-    return { spy, text: () => chunks.join("") }
-  }),
-  ({ spy }) => Effect.sync(() => spy.mockRestore())
-)
-
-/** The records the logger reported on stderr (one JSON line each). */
-const reportedRecords = (text: string): Array<{ fields: { i: number } }> =>
-  text.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line))
+import { captureStderr, reportedRecords } from "./support/stderr.js"
 
 /** One line of the rsyslog template: PRI|timestamp|hostname|app-name|procid|msgid|structured-data|msg. */
 const parseLine = (line: string) => {
