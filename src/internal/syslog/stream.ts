@@ -49,8 +49,6 @@ interface Connection {
 export interface StreamWriter {
   /** Write `chunk` with one socket write, connecting first when there is no live connection. */
   readonly write: (chunk: Uint8Array) => Effect.Effect<void, SinkError>
-  /** How many connections were opened (the first one included). */
-  readonly connections: () => number
 }
 
 export const describeTarget = (target: Target): string =>
@@ -64,11 +62,50 @@ const reasonOf = (error: unknown): string => {
 const alive = (connection: Connection | undefined): connection is Connection =>
   connection !== undefined && connection.run.unsafePoll() === null
 
+/** One connection in its own scope: open (bounded by `connectTimeout`), its `run` fiber forked, its writer ready. */
+const open = (options: StreamOptions, onError: (error: unknown) => SinkError): Effect.Effect<Connection, SinkError> =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    let raw: net.Socket | undefined
+    // destroyed, not ended, when the connection is dropped: a peer that stopped reading would
+    // keep an ended socket (and its unsent bytes) alive forever
+    yield* Scope.addFinalizer(scope, Effect.sync(() => raw?.destroy()))
+    const opening = Effect.gen(function*() {
+      const socket = yield* NodeSocket.fromDuplex(
+        Effect.async<net.Socket, Socket.SocketError>((resume) => {
+          const conn = options.target._tag === "tcp"
+            ? net.createConnection({ host: options.target.host, port: options.target.port })
+            : net.createConnection({ path: options.target.path })
+          raw = conn
+          // kept for the socket's whole life: NodeSocket removes its own listener when `run`
+          // ends, and an error event without a listener (EPIPE on a late write) would crash
+          conn.on("error", () => {})
+          conn.once("connect", () => resume(Effect.succeed(conn)))
+          conn.once("error", (cause) => resume(Effect.fail(new Socket.SocketGenericError({ reason: "Open", cause }))))
+        }),
+        { openTimeout: options.connectTimeout }
+      )
+      const opened = yield* Deferred.make<void>()
+      const run = yield* socket.runRaw(() => {}, { onOpen: Deferred.done(opened, Exit.void) }).pipe(Effect.forkIn(scope))
+      // open, or the attempt failed (refused, timed out): whichever comes first
+      yield* Effect.raceFirst(
+        Deferred.await(opened),
+        Fiber.join(run).pipe(Effect.zipRight(Effect.fail(new Socket.SocketGenericError({ reason: "Open", cause: "closed while opening" }))))
+      )
+      const write = yield* Scope.extend(socket.writer, scope)
+      if (options.greeting !== undefined) yield* write(options.greeting)
+      return { scope, run, write }
+    })
+    return yield* opening.pipe(
+      Effect.mapError(onError),
+      Effect.onError(() => Scope.close(scope, Exit.void))
+    )
+  })
+
 /** A stream writer whose connection is closed with the enclosing scope. */
 export const make = (options: StreamOptions): Effect.Effect<StreamWriter, never, Scope.Scope> =>
   Effect.gen(function*() {
     let current: Connection | undefined
-    let opened = 0
     const where = describeTarget(options.target)
     const fail = (what: string) => (error: unknown) =>
       new SinkError({ sink: options.sink, reason: `${what} ${where}: ${reasonOf(error)}`, cause: error })
@@ -80,43 +117,7 @@ export const make = (options: StreamOptions): Effect.Effect<StreamWriter, never,
     })
     yield* Effect.addFinalizer(() => drop)
 
-    const connectOnce: Effect.Effect<Connection, SinkError> = Effect.gen(function*() {
-      const scope = yield* Scope.make()
-      let raw: net.Socket | undefined
-      // destroyed, not ended, when the connection is dropped: a peer that stopped reading would
-      // keep an ended socket (and its unsent bytes) alive forever
-      yield* Scope.addFinalizer(scope, Effect.sync(() => raw?.destroy()))
-      const opening = Effect.gen(function*() {
-        const socket = yield* NodeSocket.fromDuplex(
-          Effect.async<net.Socket, Socket.SocketError>((resume) => {
-            const conn = options.target._tag === "tcp"
-              ? net.createConnection({ host: options.target.host, port: options.target.port })
-              : net.createConnection({ path: options.target.path })
-            raw = conn
-            // kept for the socket's whole life: NodeSocket removes its own listener when `run`
-            // ends, and an error event without a listener (EPIPE on a late write) would crash
-            conn.on("error", () => {})
-            conn.once("connect", () => resume(Effect.succeed(conn)))
-            conn.once("error", (cause) => resume(Effect.fail(new Socket.SocketGenericError({ reason: "Open", cause }))))
-          }),
-          { openTimeout: options.connectTimeout }
-        )
-        const open = yield* Deferred.make<void>()
-        const run = yield* socket.runRaw(() => {}, { onOpen: Deferred.done(open, Exit.void) }).pipe(Effect.forkIn(scope))
-        // open, or the attempt failed (refused, timed out): whichever comes first
-        yield* Effect.raceFirst(
-          Deferred.await(open),
-          Fiber.join(run).pipe(Effect.zipRight(Effect.fail(new Socket.SocketGenericError({ reason: "Open", cause: "closed while opening" }))))
-        )
-        const write = yield* Scope.extend(socket.writer, scope)
-        if (options.greeting !== undefined) yield* write(options.greeting)
-        return { scope, run, write }
-      })
-      return yield* opening.pipe(
-        Effect.mapError(fail("cannot connect to")),
-        Effect.onError(() => Scope.close(scope, Exit.void))
-      )
-    })
+    const connectOnce = open(options, fail("cannot connect to"))
 
     const connected: Effect.Effect<Connection, SinkError> = Effect.suspend(() => {
       if (alive(current)) return Effect.succeed(current)
@@ -124,7 +125,6 @@ export const make = (options: StreamOptions): Effect.Effect<StreamWriter, never,
         Effect.zipRight(Effect.retry(connectOnce, options.reconnect)),
         Effect.tap((connection) => {
           current = connection
-          opened++
         })
       )
     })
@@ -145,7 +145,6 @@ export const make = (options: StreamOptions): Effect.Effect<StreamWriter, never,
       )
 
     return {
-      write: (chunk) => Effect.flatMap(connected, (connection) => writeOn(connection, chunk)),
-      connections: () => opened
+      write: (chunk) => Effect.flatMap(connected, (connection) => writeOn(connection, chunk))
     }
   })
