@@ -39,6 +39,16 @@ import * as udp from "./internal/syslog/udp.js"
 import type { LogRecord } from "./LogRecord.js"
 import * as LogSink from "./LogSink.js"
 
+/**
+ * A facility by name (`"kern"`, `"user"`, `"daemon"`, `"auth"`, `"local0"` .. `"local7"`, ...)
+ * or by number (0..23), as in RFC 5424 table 1.
+ *
+ * @example
+ * ```ts
+ * const facility: SyslogSink.Facility = "local3" // or 19
+ * ```
+ * @since 0.1.0
+ */
 export type { Facility }
 
 /** @since 0.1.0 */
