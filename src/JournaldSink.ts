@@ -46,16 +46,16 @@ export interface Options {
   readonly transport?: "auto" | "native" | "stream" | undefined
   /** Native: largest entry in bytes, at least 1024; larger entries are cut with a marker. Default `131_072`. */
   readonly maxEntryBytes?: number | undefined
-  /** Stream: bound on one connect attempt. Default `"2 seconds"`. */
+  /** Stream: bound on one connect attempt. Default `"1 second"`. */
   readonly connectTimeout?: Duration.DurationInput | undefined
-  /** Stream: bound on one batch write. Default `"10 seconds"`. */
+  /** Stream: bound on one batch write. Default `"3 seconds"`. */
   readonly writeTimeout?: Duration.DurationInput | undefined
-  /** Stream: connect retries within one write. Default: exponential from 100 ms, 3 retries. */
+  /** Stream: connect retries within one write. Default: exponential from 100 ms, 2 retries. */
   readonly reconnect?: Schedule.Schedule<unknown, LogSink.SinkError> | undefined
 }
 
 /** Default values of the options. @since 0.1.0 */
-export const defaults = { transport: "auto", maxEntryBytes: 131_072, connectTimeout: "2 seconds", writeTimeout: "10 seconds" } as const
+export const defaults = { transport: "auto", maxEntryBytes: 131_072, connectTimeout: "1 second", writeTimeout: "3 seconds" } as const
 
 /**
  * journald's sockets for a namespace (or the default one).
@@ -130,8 +130,10 @@ const makeNative = (options: Options, entryOptions: entry.EntryOptions) =>
       )
     // datagrams are all-or-nothing, so a retried batch resumes where the failed attempt stopped
     let progress: Progress | undefined
+    // one write at a time, so a retry never runs beside an interrupted attempt that is stopping
+    const lock = yield* Effect.makeSemaphore(1)
     const write = (batch: ReadonlyArray<LogRecord>) =>
-      Effect.suspend(() => {
+      lock.withPermits(1)(Effect.suspend(() => {
         const current = progress?.first === batch[0] && progress?.length === batch.length && progress !== undefined
           ? progress
           : (progress = { first: batch[0], length: batch.length, sent: 0 })
@@ -140,7 +142,7 @@ const makeNative = (options: Options, entryOptions: entry.EntryOptions) =>
           (record) => Effect.tap(sendEntry(entry.fields(entryOptions, record), max), () => void current.sent++),
           { discard: true }
         )
-      })
+      }))
     return LogSink.make({ name, write })
   })
 
@@ -153,7 +155,7 @@ const makeStream = (options: Options, identifier: string) =>
       target: { _tag: "unix", path: socketPath },
       connectTimeout: options.connectTimeout ?? defaults.connectTimeout,
       writeTimeout: options.writeTimeout ?? defaults.writeTimeout,
-      reconnect: options.reconnect ?? Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3))),
+      reconnect: options.reconnect ?? Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(2))),
       greeting: journalStream.header(identifier)
     })
     return LogSink.make({ name, write: (batch) => writer.write(journalStream.lines(batch)) })

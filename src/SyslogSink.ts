@@ -75,11 +75,14 @@ export interface Options {
   readonly sdId?: string | undefined
   /** UDP: largest datagram in bytes, at least 480; longer records are cut with a marker. Default `2048`. */
   readonly maxDatagramBytes?: number | undefined
-  /** TCP/unix: bound on one connect attempt. Default `"2 seconds"`. */
+  /**
+   * TCP/unix: bound on one connect attempt. Default `"1 second"`. The defaults keep one write
+   * (3 connect attempts and the write) within the logger's `writeTimeout` (5 seconds).
+   */
   readonly connectTimeout?: Duration.DurationInput | undefined
-  /** TCP/unix: bound on one batch write. Default `"10 seconds"`. */
+  /** TCP/unix: bound on one batch write. Default `"3 seconds"`. */
   readonly writeTimeout?: Duration.DurationInput | undefined
-  /** TCP/unix: connect retries within one write. Default: exponential from 100 ms, 3 retries. */
+  /** TCP/unix: connect retries within one write. Default: exponential from 100 ms, 2 retries. */
   readonly reconnect?: Schedule.Schedule<unknown, LogSink.SinkError> | undefined
 }
 
@@ -91,8 +94,8 @@ export const defaults = {
   facility: "user",
   protocol: "rfc5424",
   maxDatagramBytes: 2048,
-  connectTimeout: "2 seconds",
-  writeTimeout: "10 seconds"
+  connectTimeout: "1 second",
+  writeTimeout: "3 seconds"
 } as const
 
 const invalid = (option: string, expected: string, value: unknown): Error =>
@@ -141,7 +144,7 @@ const makeStreamSink = (options: Options, transport: "tcp" | "unix", framing: fr
       target,
       connectTimeout: options.connectTimeout ?? defaults.connectTimeout,
       writeTimeout: options.writeTimeout ?? defaults.writeTimeout,
-      reconnect: options.reconnect ?? Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+      reconnect: options.reconnect ?? Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(2)))
     })
     return LogSink.make({ name, write: (batch) => writer.write(frame.octetCounted(framing, batch)) })
   })

@@ -211,6 +211,58 @@ describe("SyslogSink with a real rsyslogd", () => {
       expect(reported.sort((a, b) => a - b)).toEqual(Array.from({ length: 3000 }, (_, i) => i).filter((i) => !arrived.includes(i)))
     }))
 
+  it.scopedLive("a write the logger interrupts (its writeTimeout) drops the connection: the next one starts at a frame boundary", () =>
+    Effect.gen(function*() {
+      yield* captureStderr
+      const received: Array<Buffer> = []
+      const sockets: Array<net.Socket> = []
+      const server = net.createServer((socket) => {
+        sockets.push(socket)
+        if (sockets.length === 1) return void socket.pause() // the first connection stalls
+        socket.on("data", (chunk) => void received.push(chunk))
+      })
+      yield* Effect.acquireRelease(
+        Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
+        () => Effect.sync(() => (sockets.forEach((socket) => socket.destroy()), server.close()))
+      )
+      const port = (server.address() as net.AddressInfo).port
+      const stats = yield* Effect.gen(function*() {
+        const big = "z".repeat(30_000)
+        for (let i = 0; i < 600; i++) yield* Effect.logInfo(big, { i })
+        yield* AsyncLogger.flush
+        return yield* AsyncLogger.stats
+      }).pipe(
+        Effect.provide(
+          AsyncLogger.layer({ batchSize: 100, writeTimeout: "300 millis", retry: Schedule.recurs(3) }).pipe(
+            Layer.provide(SyslogSink.layer({ transport: "tcp", port, writeTimeout: "30 seconds" }))
+          )
+        )
+      )
+      expect(stats.retries).toBeGreaterThan(0) // the logger did interrupt a write
+      expect(sockets.length).toBeGreaterThan(1)
+      // octet-counted frames from the first byte of the new connection: LEN SP "<PRI>1 ..."
+      const frames = (): Array<number> => {
+        const data = Buffer.concat(received)
+        const seen: Array<number> = []
+        let at = 0
+        while (at < data.length) {
+          const space = data.indexOf(32, at)
+          if (space < 0) break
+          const length = Number(data.subarray(at, space).toString())
+          if (!Number.isInteger(length) || length <= 0) throw new Error(`no frame length at byte ${at}`)
+          const frame = data.subarray(space + 1, space + 1 + length).toString()
+          if (Buffer.byteLength(frame) < length) break // the last frame is still arriving
+          if (!frame.startsWith("<14>1 ")) throw new Error(`frame at byte ${at} does not start with a header`)
+          seen.push(Number(frame.match(/ i="(\d+)"/)![1]))
+          at = space + 1 + length
+        }
+        return seen
+      }
+      yield* waitFor("the last record on the new connection", () => frames().includes(599))
+      const seen = frames()
+      expect(new Set(seen).size).toBe(seen.length)
+    }))
+
   it.scopedLive("a TCP peer that stops reading: batch writes time out as SinkError, counted, and the program finishes", () =>
     Effect.gen(function*() {
       const stderr = yield* captureStderr

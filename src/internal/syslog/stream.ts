@@ -140,11 +140,15 @@ export const make = (options: StreamOptions): Effect.Effect<StreamWriter, never,
           onTimeout: () => new Socket.SocketGenericError({ reason: "Write", cause: `no progress in ${Duration.format(options.writeTimeout)}` })
         }),
         Effect.mapError(fail("write to")),
-        // whatever part of the chunk went out, that stream is done: the retry starts a new one
-        Effect.tapError(() => drop)
+        // failed, timed out or interrupted (the logger's own writeTimeout): whatever part of the
+        // chunk went out, that stream is done, and the retry starts a new one
+        Effect.onError(() => drop)
       )
 
+    // one write at a time: a retry that the logger starts while an interrupted write is still
+    // being stopped waits until that write has dropped its connection
+    const lock = yield* Effect.makeSemaphore(1)
     return {
-      write: (chunk) => Effect.flatMap(connected, (connection) => writeOn(connection, chunk))
+      write: (chunk) => lock.withPermits(1)(Effect.flatMap(connected, (connection) => writeOn(connection, chunk)))
     }
   })
