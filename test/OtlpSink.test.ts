@@ -105,4 +105,119 @@ describe("OtlpSink", () => {
         }
       }), 60_000)
   }
+
+  describe("the protocol's retry rules", () => {
+    it.scoped("503 twice, then 200: every record arrives exactly once", () =>
+      Effect.gen(function*() {
+        const r = yield* receiver([{ status: 503 }, { status: 503 }])
+        const stats = yield* Effect.gen(function*() {
+          yield* logN(0, 30)
+          yield* AsyncLogger.flush
+          return yield* AsyncLogger.stats
+        }).pipe(Effect.provide(logger(OtlpSink.layer({ url: r.url }), { batchSize: 30, retry: Schedule.recurs(5) })))
+        expect(r.requests.map((q) => q.status)).toEqual([503, 503, 200])
+        expect(indexes(acceptedRecords(r))).toEqual(range(0, 30))
+        expect(stats).toMatchObject({ offered: 30, written: 30, failed: 0, retries: 2 })
+      }))
+
+    it.scoped("429 with Retry-After: 1 is honoured: the retry waits one second on the Clock", () =>
+      Effect.gen(function*() {
+        const r = yield* receiver([{ status: 429, headers: { "retry-after": "1" } }])
+        yield* Effect.gen(function*() {
+          yield* logN(0, 10)
+          const flushing = yield* Effect.fork(AsyncLogger.flush)
+          // the sink sleeps for Retry-After before it fails: one sleep of exactly 1,000 ms
+          yield* waitUntil(() => r.requests.length === 1, "the first request")
+          // (the batch window and, while the request is in flight, its timeout sleep too)
+          const now = yield* TestClock.currentTimeMillis
+          const waits = Effect.map(TestClock.sleeps(), (sleeps) => Chunk.toReadonlyArray(sleeps).map((deadline) => deadline - now))
+          for (let spin = 0; !(yield* waits).includes(1_000); spin++) {
+            if (spin > 5_000) return yield* Effect.dieMessage(`the sink did not wait for Retry-After: ${yield* waits}`)
+            yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 1)))
+          }
+          yield* TestClock.adjust(999)
+          yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
+          expect(r.requests.length).toBe(1)
+          yield* TestClock.adjust(1)
+          yield* Fiber.join(flushing)
+          expect(r.requests.map((q) => q.status)).toEqual([429, 200])
+          expect(yield* AsyncLogger.stats).toMatchObject({ written: 10, failed: 0, retries: 1 })
+        }).pipe(Effect.provide(logger(OtlpSink.layer({ url: r.url }), { batchSize: 10, retry: Schedule.recurs(3) })))
+        expect(indexes(acceptedRecords(r))).toEqual(range(0, 10))
+      }))
+
+    it.scoped("the receiver goes away and comes back: a batch is retried within the policy, what the policy gave up on is counted", () =>
+      Effect.gen(function*() {
+        const r = yield* receiver()
+        // 1 attempt + 3 retries, one second apart
+        const retry = Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(3)))
+        const [stats, stderr] = yield* captureStderr(Effect.gen(function*() {
+          yield* logN(0, 10)
+          yield* AsyncLogger.flush
+          yield* Effect.promise(() => r.stop())
+          // away for longer than the policy: these 10 are lost, and counted
+          yield* logN(10, 10)
+          const lost = yield* Effect.fork(AsyncLogger.flush)
+          yield* tickSleeps(1_000, 3)
+          yield* Fiber.join(lost)
+          expect(yield* AsyncLogger.stats).toMatchObject({ written: 10, failed: 10 })
+          // away for less than the policy: back after the second attempt, nothing lost
+          yield* logN(20, 10)
+          const back = yield* Effect.fork(AsyncLogger.flush)
+          yield* tickSleeps(1_000, 1)
+          yield* Effect.promise(() => r.start())
+          yield* tickSleeps(1_000, 1)
+          yield* Fiber.join(back)
+          return yield* AsyncLogger.stats
+        }).pipe(Effect.provide(logger(OtlpSink.layer({ url: r.url }), { batchSize: 10, retry }))))
+        expect(stats).toMatchObject({ offered: 30, written: 20, failed: 10, dropped: 0, pending: 0 })
+        expect(indexes(acceptedRecords(r))).toEqual([...range(0, 10), ...range(20, 10)])
+        // the lost batch is on stderr, with the reason
+        expect(stderr.join("")).toMatch(/failed after 4 attempt\(s\): .*ECONNREFUSED|failed after 4 attempt\(s\)/)
+        expect(stderr.join("").match(/"message":"r"/g)?.length).toBe(10)
+      }))
+  })
+
+  describe("environment", () => {
+    it.scoped("OTEL_EXPORTER_OTLP_* , OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES configure the sink", () =>
+      Effect.gen(function*() {
+        const r = yield* receiver()
+        const env = ConfigProvider.fromMap(new Map([
+          ["OTEL_EXPORTER_OTLP_ENDPOINT", r.url],
+          ["OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=s3cret,x-tenant=a%20b"],
+          ["OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"],
+          ["OTEL_SERVICE_NAME", "billing"],
+          ["OTEL_RESOURCE_ATTRIBUTES", "service.name=ignored,deployment.environment=prod,team=core%2Cinfra"]
+        ]))
+        yield* Effect.gen(function*() {
+          yield* logN(0, 3)
+          yield* AsyncLogger.flush
+        }).pipe(Effect.provide(logger(OtlpSink.fromEnv)), Effect.withConfigProvider(env))
+        expect(r.accepted.length).toBe(1)
+        const q = r.accepted[0]!
+        expect(q.contentType).toBe("application/json")
+        expect(q.headers["x-api-key"]).toBe("s3cret")
+        expect(q.headers["x-tenant"]).toBe("a b")
+        expect(attribute(q.resource, "service.name")).toEqual({ stringValue: "billing" })
+        expect(attribute(q.resource, "deployment.environment")).toEqual({ stringValue: "prod" })
+        expect(attribute(q.resource, "team")).toEqual({ stringValue: "core,infra" })
+        expect(indexes(q.records)).toEqual([0, 1, 2])
+      }))
+
+    it.effect("a bad variable fails the Layer with its name and value", () =>
+      Effect.gen(function*() {
+        const bad = (entries: Array<[string, string]>) =>
+          Effect.gen(function*() {
+            const exit = yield* Effect.exit(
+              Effect.void.pipe(Effect.provide(logger(OtlpSink.fromEnv)), Effect.withConfigProvider(ConfigProvider.fromMap(new Map(entries))))
+            )
+            expect(Exit.isFailure(exit)).toBe(true)
+            return Exit.isFailure(exit) ? String(exit.cause) : ""
+          })
+        expect(yield* bad([["OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"]])).toContain(`OTEL_EXPORTER_OTLP_PROTOCOL="grpc"`)
+        expect(yield* bad([["OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"]])).toContain(`OTEL_EXPORTER_OTLP_ENDPOINT="collector:4318"`)
+        expect(yield* bad([["OTEL_RESOURCE_ATTRIBUTES", "team"]])).toContain(`OTEL_RESOURCE_ATTRIBUTES="team"`)
+        expect(yield* bad([["OTEL_EXPORTER_OTLP_TIMEOUT", "10s"]])).toContain(`OTEL_EXPORTER_OTLP_TIMEOUT="10s"`)
+      }))
+  })
 })
