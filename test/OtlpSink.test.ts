@@ -146,6 +146,46 @@ describe("OtlpSink", () => {
         expect(indexes(acceptedRecords(r))).toEqual(range(0, 10))
       }))
 
+    it.scoped("400: that batch is counted failed once, with the receiver's message on stderr; the next batches are sent", () =>
+      Effect.gen(function*() {
+        const status = new TextEncoder().encode(JSON.stringify({ code: 3, message: "log record too large" }))
+        const r = yield* receiver([{ status: 400, headers: { "content-type": "application/json" }, body: status }])
+        const [stats, stderr] = yield* captureStderr(Effect.gen(function*() {
+          for (let b = 0; b < 3; b++) {
+            yield* logN(b * 10, 10)
+            yield* AsyncLogger.flush
+          }
+          return yield* AsyncLogger.stats
+        }).pipe(Effect.provide(logger(OtlpSink.layer({ url: r.url, encoding: "json" }), { batchSize: 10, retry: Schedule.recurs(5) }))))
+        expect(r.requests.map((q) => q.status)).toEqual([400, 200, 200])
+        expect(stats).toMatchObject({ offered: 30, written: 20, failed: 10, retries: 0, pending: 0 })
+        expect(indexes(acceptedRecords(r))).toEqual(range(10, 20))
+        const text = stderr.join("")
+        expect(text).toContain("failed after 1 attempt(s)")
+        expect(text).toContain("HTTP 400: log record too large")
+        expect(text.match(/"message":"r"/g)?.length).toBe(10)
+      }))
+
+    it.scoped("a partial success counts exactly the records the receiver rejected, and is not retried", () =>
+      Effect.gen(function*() {
+        const r = yield* receiver([{
+          status: 200,
+          headers: { "content-type": "application/x-protobuf" },
+          body: partialSuccessBody(3, "3 records had an invalid attribute")
+        }])
+        const [stats, stderr] = yield* captureStderr(Effect.gen(function*() {
+          yield* logN(0, 10)
+          yield* AsyncLogger.flush
+          yield* logN(10, 10)
+          yield* AsyncLogger.flush
+          return yield* AsyncLogger.stats
+        }).pipe(Effect.provide(logger(OtlpSink.layer({ url: r.url }), { batchSize: 10, retry: Schedule.recurs(5) }))))
+        expect(r.requests.length).toBe(2)
+        expect(stats).toMatchObject({ offered: 20, written: 17, failed: 3, retries: 0, batches: 2 })
+        expect(stderr.join("")).toContain("wrote 7 of 10 record(s)")
+        expect(stderr.join("")).toContain("3 records had an invalid attribute")
+      }))
+
     it.scoped("the receiver goes away and comes back: a batch is retried within the policy, what the policy gave up on is counted", () =>
       Effect.gen(function*() {
         const r = yield* receiver()

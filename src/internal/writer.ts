@@ -18,7 +18,9 @@
  * - The log call wakes the writer only when `queue.size >= wantSize`; `wake` also tells the
  *   backpressure policy that the writer is due, until the writer runs again.
  * - Write: up to `batchSize` records are normalized once, written with the retry Schedule; after
- *   the last retry they go to stderr and count as `failed`. The batch is released once written.
+ *   the last retry they go to stderr and count as `failed`. A `SinkError` with `retryable: false`
+ *   ends the retries at once; one with `rejected: k` (a partial success) counts k as `failed` and
+ *   the rest as `written`. The batch is released once written.
  * - `flush` waits until every record offered before it is settled, waking the writer so it does
  *   not wait for the window. Shutdown (`close`): new records take the fallback path, the writer
  *   drains the queue and returns, the sink is flushed, all within `shutdownTimeout`; what is left
@@ -31,7 +33,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type { LogRecord } from "../LogRecord.js"
-import type { LogSinkService } from "../LogSink.js"
+import type { LogSinkService, SinkError } from "../LogSink.js"
 import type { Accounting } from "./accounting.js"
 import type { Backpressure } from "./backpressure.js"
 import type { Captured, WriterSignal } from "./capture.js"
@@ -40,6 +42,17 @@ import type { AnySchedule } from "./options.js"
 import type { RingBuffer } from "./ringBuffer.js"
 
 const NO_RECORDS: ReadonlyArray<LogRecord> = []
+
+/** A retry would fail the same way when the sink says so (`retryable: false`) or took part of the batch. */
+const isRetryable = (error: SinkError): boolean => error.retryable !== false && error.rejected === undefined
+
+/** The records a partial success refused (`SinkError.rejected`, within 0..n), or undefined. */
+const rejectedOf = (cause: Cause.Cause<SinkError>, n: number): number | undefined => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isNone(failure) || failure.value.rejected === undefined) return undefined
+  const rejected = Math.floor(failure.value.rejected)
+  return Number.isFinite(rejected) ? Math.min(Math.max(rejected, 0), n) : n
+}
 
 interface FlushWaiter {
   readonly target: number
@@ -161,7 +174,7 @@ export class Writer implements WriterSignal {
       return sink.write(batch)
     })
     return attempt.pipe(
-      Effect.retry(this.parts.retry),
+      Effect.retry({ schedule: this.parts.retry, while: isRetryable }),
       Effect.matchCause({
         onSuccess: () => {
           accounting.written += n
@@ -169,6 +182,15 @@ export class Writer implements WriterSignal {
         },
         onFailure: (cause) => {
           if (Cause.isInterruptedOnly(cause)) return
+          const rejected = rejectedOf(cause, n)
+          if (rejected !== undefined) {
+            // a partial success: the sink cannot say which records, so none are echoed
+            accounting.written += n - rejected
+            accounting.failed += rejected
+            accounting.batches++
+            toStderr([], `sink ${sink.name} wrote ${n - rejected} of ${n} record(s): ${failureReason(cause)}`)
+            return
+          }
           accounting.failed += n
           toStderr(
             batch,
