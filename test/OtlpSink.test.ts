@@ -52,11 +52,12 @@ const SEVERITY = { Debug: [5, "DEBUG"], Info: [9, "INFO"], Warn: [13, "WARN"], E
 
 describe("OtlpSink", () => {
   for (const encoding of ["protobuf", "json"] as const) {
-    it.scoped(`${encoding}: 5,000 records arrive once each, decoded by the official definitions with their types`, () =>
+    it.scoped(`${encoding}: 5,000 records arrive once each, decoded by the official definitions with their types and span ids`, () =>
       Effect.gen(function*() {
         const r = yield* receiver()
         yield* TestClock.setTime(T0)
         const sink = OtlpSink.layer({ url: r.url, encoding, resource: { serviceName: "checkout", attributes: { region: "eu" } } })
+        const spans = new Map<number, { traceId: string; spanId: string }>()
         const stats = yield* Effect.gen(function*() {
           for (let i = 0; i < 5_000; i++) {
             const level = LEVELS[i % 4]!
@@ -68,7 +69,16 @@ describe("OtlpSink", () => {
               : level === "Warn"
               ? Effect.logWarning(`record ${i}`, fields)
               : Effect.logError(`record ${i}`, fields)
-            yield* log.pipe(Effect.annotateLogs("request", `req-${i % 7}`))
+            const annotated = log.pipe(Effect.annotateLogs("request", `req-${i % 7}`))
+            if (i % 5 === 0) {
+              yield* annotated // outside any span
+            } else {
+              yield* Effect.gen(function*() {
+                const span = yield* Effect.currentSpan
+                spans.set(i, { traceId: span.traceId, spanId: span.spanId })
+                yield* annotated
+              }).pipe(Effect.withSpan(`op-${i % 3}`), i % 2 === 0 ? Effect.withSpan("outer") : (e) => e)
+            }
           }
           yield* AsyncLogger.flush
           return yield* AsyncLogger.stats
@@ -86,6 +96,8 @@ describe("OtlpSink", () => {
         }
         const records = acceptedRecords(r)
         expect(indexes(records)).toEqual(range(0, 5_000))
+        expect(spans.size).toBe(4_000)
+        expect(new Set([...spans.values()].map((s) => s.spanId)).size).toBe(4_000)
         for (const rec of records) {
           const i = Number(attribute(rec.attributes, "i")!.intValue)
           const level = LEVELS[i % 4]!
@@ -102,6 +114,14 @@ describe("OtlpSink", () => {
           } satisfies AnyValue)
           expect(attribute(rec.attributes, "big")).toEqual({ intValue: String(2n ** 60n) })
           expect(attribute(rec.attributes, "request")).toEqual({ stringValue: `req-${i % 7}` })
+          const span = spans.get(i)
+          if (span === undefined) {
+            // logged outside any span: no trace fields at all
+            expect(i % 5).toBe(0)
+            expect([rec.traceId, rec.spanId, rec.flags]).toEqual([undefined, undefined, undefined])
+          } else {
+            expect([rec.traceId, rec.spanId, rec.flags]).toEqual([span.traceId, span.spanId, 1])
+          }
         }
       }), 60_000)
   }
