@@ -7,6 +7,9 @@ import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
 import * as Chunk from "effect/Chunk"
+import { spawn } from "node:child_process"
+import * as net from "node:net"
+import * as path from "node:path"
 import { captureStderr } from "./helpers.js"
 import { AsyncLogger, OtlpSink } from "../src/index.js"
 import {
@@ -22,6 +25,15 @@ import {
 
 const logger = (sink: ReturnType<typeof OtlpSink.layer>, options: AsyncLogger.Options = {}) =>
   AsyncLogger.layer({ minimumLevel: "Debug", ...options }).pipe(Layer.provide(sink))
+
+/** A port free on loopback right now. */
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port
+      server.close(() => resolve(port))
+    })
+  })
 
 /** `n` records "r" with { i }, one per call. */
 const logN = (from: number, n: number) =>
@@ -279,5 +291,54 @@ describe("OtlpSink", () => {
         expect(yield* bad([["OTEL_RESOURCE_ATTRIBUTES", "team"]])).toContain(`OTEL_RESOURCE_ATTRIBUTES="team"`)
         expect(yield* bad([["OTEL_EXPORTER_OTLP_TIMEOUT", "10s"]])).toContain(`OTEL_EXPORTER_OTLP_TIMEOUT="10s"`)
       }))
+  })
+
+  describe("examples/otlp.ts", () => {
+    it.scopedLive("the HTTP service's request logs reach the receiver with the trace id of the request's traceparent", () =>
+      Effect.gen(function*() {
+        const r = yield* receiver()
+        const port = yield* Effect.promise(freePort)
+        const child = yield* Effect.acquireRelease(
+          Effect.sync(() =>
+            spawn(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), "examples/otlp.ts"], {
+              env: { ...process.env, PORT: String(port), OTEL_EXPORTER_OTLP_ENDPOINT: r.url, OTEL_SERVICE_NAME: "greeter" },
+              stdio: ["ignore", "ignore", "pipe"]
+            })
+          ),
+          (child) => Effect.sync(() => child.kill("SIGKILL"))
+        )
+        let stderr = ""
+        child.stderr!.on("data", (chunk: Buffer) => void (stderr += chunk.toString()))
+        const trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+        const body = yield* Effect.promise(async () => {
+          for (const started = Date.now(); Date.now() - started < 30_000;) {
+            try {
+              const response = await fetch(`http://127.0.0.1:${port}/hello/ada`, {
+                headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01` }
+              })
+              return await response.text()
+            } catch {
+              await new Promise((resolve) => setTimeout(resolve, 100))
+            }
+          }
+          throw new Error(`examples/otlp.ts did not start: ${stderr}`)
+        })
+        expect(body).toBe("hello ada\n")
+        // SIGTERM: NodeRuntime.runMain closes the Layer, the logger drains into the sink
+        const code = yield* Effect.async<number | null>((resume) => {
+          child.once("exit", (code) => resume(Effect.succeed(code)))
+          child.kill("SIGTERM")
+        })
+        expect(stderr).toBe("")
+        expect(code === 0 || code === 130 || code === 143).toBe(true)
+        const records = acceptedRecords(r)
+        const greeting = records.find((rec) => rec.body.stringValue === "greeting")
+        expect(greeting).toBeDefined()
+        expect(greeting!.traceId).toBe(trace)
+        expect(greeting!.spanId).toMatch(/^[0-9a-f]{16}$/)
+        expect(attribute(greeting!.attributes, "name")).toEqual({ stringValue: "ada" })
+        expect(attribute(r.accepted[0]!.resource, "service.name")).toEqual({ stringValue: "greeter" })
+        expect(records.find((rec) => rec.body.stringValue === "Sent HTTP response")?.traceId).toBe(trace)
+      }), 60_000)
   })
 })
