@@ -218,6 +218,21 @@ describe("OtlpSink", () => {
         expect(stderr.join("")).toContain("3 records had an invalid attribute")
       }))
 
+    it.scoped("a receiver that does not answer: the request ends at `timeout` and is retried", () =>
+      Effect.gen(function*() {
+        const r = yield* receiver([{ status: 0 }])
+        yield* Effect.gen(function*() {
+          yield* logN(0, 10)
+          const flushing = yield* Effect.fork(AsyncLogger.flush)
+          yield* waitUntil(() => r.requests.length === 1, "the first request")
+          yield* TestClock.adjust("2 seconds")
+          yield* Fiber.join(flushing)
+          expect(yield* AsyncLogger.stats).toMatchObject({ written: 10, failed: 0, retries: 1 })
+        }).pipe(Effect.provide(logger(OtlpSink.layer({ url: r.url, timeout: "2 seconds" }), { batchSize: 10, retry: Schedule.recurs(3) })))
+        expect(r.requests.map((q) => q.status)).toEqual([0, 200])
+        expect(indexes(acceptedRecords(r))).toEqual(range(0, 10))
+      }))
+
     it.scoped("the receiver goes away and comes back: a batch is retried within the policy, what the policy gave up on is counted", () =>
       Effect.gen(function*() {
         const r = yield* receiver()
@@ -270,6 +285,8 @@ describe("OtlpSink", () => {
         expect(q.contentType).toBe("application/json")
         expect(q.headers["x-api-key"]).toBe("s3cret")
         expect(q.headers["x-tenant"]).toBe("a b")
+        // the logger's own requests are not traced: no span, no propagation headers
+        expect([q.headers.traceparent, q.headers.b3]).toEqual([undefined, undefined])
         expect(attribute(q.resource, "service.name")).toEqual({ stringValue: "billing" })
         expect(attribute(q.resource, "deployment.environment")).toEqual({ stringValue: "prod" })
         expect(attribute(q.resource, "team")).toEqual({ stringValue: "core,infra" })

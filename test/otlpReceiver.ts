@@ -60,6 +60,7 @@ export interface DecodedRequest {
 }
 
 export interface Answer {
+  /** The status; 0: never answer (the client's timeout must end the request). */
   readonly status: number
   readonly headers?: Record<string, string>
   readonly body?: Uint8Array | string
@@ -150,6 +151,7 @@ export const receiver = (script: Array<Answer> = []) =>
           }
           const answer = script.shift() ?? { status: 200 }
           requests.push({ status: answer.status, records: decoded.records.length })
+          if (answer.status === 0) return
           if (answer.status >= 200 && answer.status < 300) accepted.push(decoded)
           res.writeHead(answer.status, answer.headers ?? { "content-type": contentType }).end(answer.body ?? "")
         })
