@@ -44,14 +44,25 @@ const indexes = (records: ReadonlyArray<DecodedRecord>): Array<number> =>
 
 const range = (from: number, n: number) => Array.from({ length: n }, (_, k) => from + k)
 
-/** Advance the TestClock by `ms` each time some fiber sleeps on it, `times` times. */
+/**
+ * Wait (in real time: the sink's I/O does not follow the TestClock) until some fiber sleeps for
+ * exactly `ms` from now: the retry schedule's step, not the batch window or `writeTimeout`.
+ */
+const untilSleepOf = (ms: number, what: string) =>
+  Effect.gen(function*() {
+    const now = yield* TestClock.currentTimeMillis
+    const waits = Effect.map(TestClock.sleeps(), (sleeps) => Chunk.toReadonlyArray(sleeps).map((deadline) => deadline - now))
+    for (let spin = 0; !(yield* waits).includes(ms); spin++) {
+      if (spin > 5_000) return yield* Effect.dieMessage(`${what}: no sleep of ${ms} ms, only ${yield* waits}`)
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 1)))
+    }
+  })
+
+/** `times` times: wait for the retry schedule's sleep of `ms`, then advance the TestClock past it. */
 const tickSleeps = (ms: number, times: number) =>
   Effect.gen(function*() {
     for (let k = 0; k < times; k++) {
-      for (let spin = 0; Chunk.isEmpty(yield* TestClock.sleeps()); spin++) {
-        if (spin > 5_000) return yield* Effect.dieMessage("no fiber went to sleep on the TestClock")
-        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 1)))
-      }
+      yield* untilSleepOf(ms, "the retry schedule")
       yield* TestClock.adjust(ms)
     }
   })
@@ -160,13 +171,7 @@ describe("OtlpSink", () => {
           const flushing = yield* Effect.fork(AsyncLogger.flush)
           // the sink sleeps for Retry-After before it fails: one sleep of exactly 1,000 ms
           yield* waitUntil(() => r.requests.length === 1, "the first request")
-          // (the batch window and, while the request is in flight, its timeout sleep too)
-          const now = yield* TestClock.currentTimeMillis
-          const waits = Effect.map(TestClock.sleeps(), (sleeps) => Chunk.toReadonlyArray(sleeps).map((deadline) => deadline - now))
-          for (let spin = 0; !(yield* waits).includes(1_000); spin++) {
-            if (spin > 5_000) return yield* Effect.dieMessage(`the sink did not wait for Retry-After: ${yield* waits}`)
-            yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 1)))
-          }
+          yield* untilSleepOf(1_000, "the sink's Retry-After")
           yield* TestClock.adjust(999)
           yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
           expect(r.requests.length).toBe(1)

@@ -96,6 +96,8 @@ export interface LogParts {
   readonly criticalOrdinal: number
   readonly sliding: boolean
   readonly syncMode: boolean
+  /** `durability: "critical-sync"`: critical records are written, with the queue before them, before the call returns. */
+  readonly criticalSync: boolean
   readonly queue: RingBuffer<Captured>
   readonly accounting: Accounting
   readonly backpressure: Backpressure
@@ -105,11 +107,13 @@ export interface LogParts {
 
 /** The log function a `Logger.make` wraps: the whole hot path. */
 export const makeLog = (parts: LogParts) => {
-  const { accounting, backpressure, criticalOrdinal, fallback, minimumOrdinal, queue, sliding, syncMode, writer } = parts
+  const { accounting, backpressure, criticalOrdinal, criticalSync, fallback, minimumOrdinal, queue, sliding, syncMode, writer } =
+    parts
   return (options: Logger.Logger.Options<unknown>): void => {
     if (options.logLevel.ordinal < minimumOrdinal) return
     const seq = ++accounting.offered
     if (syncMode || writer.closing) return fallback.writeNow(capture(options), seq)
+    if (criticalSync && options.logLevel.ordinal >= criticalOrdinal) return fallback.drainNow(queue, capture(options), seq)
     if (queue.size < queue.capacity) {
       queue.offer(capture(options), seq)
       if (writer.waiter !== null && queue.size >= writer.wantSize) {

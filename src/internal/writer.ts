@@ -29,11 +29,13 @@
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import type { LogRecord } from "../LogRecord.js"
-import type { LogSinkService, SinkError } from "../LogSink.js"
+import { type LogSinkService, SinkError } from "../LogSink.js"
 import type { Accounting } from "./accounting.js"
 import type { Backpressure } from "./backpressure.js"
 import type { Captured, WriterSignal } from "./capture.js"
@@ -43,15 +45,41 @@ import type { RingBuffer } from "./ringBuffer.js"
 
 const NO_RECORDS: ReadonlyArray<LogRecord> = []
 
+/**
+ * The sink's own `SinkError`, when the attempt failed with one (attempts fail with their whole
+ * Cause, see `writeNext`).
+ */
+const sinkErrorOf = (cause: Cause.Cause<unknown>): SinkError | undefined => {
+  const failure = Cause.failureOption(cause)
+  return Option.isSome(failure) && failure.value instanceof SinkError ? failure.value : undefined
+}
+
 /** A retry would fail the same way when the sink says so (`retryable: false`) or took part of the batch. */
-const isRetryable = (error: SinkError): boolean => error.retryable !== false && error.rejected === undefined
+const isRetryable = (cause: Cause.Cause<unknown>): boolean => {
+  const error = sinkErrorOf(cause)
+  return error === undefined || (error.retryable !== false && error.rejected === undefined)
+}
 
 /** The records a partial success refused (`SinkError.rejected`, within 0..n), or undefined. */
-const rejectedOf = (cause: Cause.Cause<SinkError>, n: number): number | undefined => {
-  const failure = Cause.failureOption(cause)
-  if (Option.isNone(failure) || failure.value.rejected === undefined) return undefined
-  const rejected = Math.floor(failure.value.rejected)
-  return Number.isFinite(rejected) ? Math.min(Math.max(rejected, 0), n) : n
+const rejectedOf = (cause: Cause.Cause<unknown>, n: number): number | undefined => {
+  const rejected = sinkErrorOf(cause)?.rejected
+  if (rejected === undefined) return undefined
+  return Number.isFinite(rejected) ? Math.min(Math.max(Math.floor(rejected), 0), n) : n
+}
+
+/** A write attempt that did not end within `writeTimeout`. */
+class TimedOut extends Error {
+  constructor(after: Duration.Duration) {
+    super(`no answer within writeTimeout (${Duration.format(after)})`)
+  }
+}
+
+/** What `AsyncLogger.flush` could do within `flushTimeout`. */
+export interface FlushResult {
+  /** Every record offered before the flush was settled (written, dropped or failed) and the sink flushed. */
+  readonly complete: boolean
+  /** Of those records, how many were still queued or being written when the flush returned. */
+  readonly pending: number
 }
 
 interface FlushWaiter {
@@ -68,6 +96,12 @@ export interface WriterParts {
   readonly batchSize: number
   readonly retry: AnySchedule
   readonly shutdownTimeout: Duration.Duration
+  /** One write attempt that has not ended after this fails (and is retried). */
+  readonly writeTimeout: Duration.Duration
+  /** Bound on `flush`. */
+  readonly flushTimeout: Duration.Duration
+  /** The runtime sink writes run on (the Layer's: its Clock, its services). */
+  readonly runtime: Runtime.Runtime<never>
   /** One batch window: sleeps for the duration, or for the schedule's next step. */
   readonly windowWait: Effect.Effect<void>
 }
@@ -169,10 +203,14 @@ export class Writer implements WriterSignal {
     })
     this.inFlight = batch
     let attempts = 0
+    // Every way one attempt can end other than success (a failure, a defect, a synchronous throw,
+    // an interruption from inside the sink, no answer within writeTimeout) becomes one failure,
+    // so it is retried and then counted. The writer fiber's own interruption (shutdown) skips
+    // these handlers: the batch is then counted by `close`.
     const attempt = Effect.suspend(() => {
       if (attempts++ > 0) accounting.retries++
-      return sink.write(batch)
-    })
+      return this.attemptWrite(batch)
+    }).pipe(Effect.catchAllCause((cause) => Effect.fail(cause)))
     return attempt.pipe(
       Effect.retry({ schedule: this.parts.retry, while: isRetryable }),
       Effect.matchCause({
@@ -181,20 +219,19 @@ export class Writer implements WriterSignal {
           accounting.batches++
         },
         onFailure: (cause) => {
-          if (Cause.isInterruptedOnly(cause)) return
-          const rejected = rejectedOf(cause, n)
+          const rejected = rejectedOf(Cause.flatten(cause), n)
           if (rejected !== undefined) {
             // a partial success: the sink cannot say which records, so none are echoed
             accounting.written += n - rejected
             accounting.failed += rejected
             accounting.batches++
-            toStderr([], `sink ${sink.name} wrote ${n - rejected} of ${n} record(s): ${failureReason(cause)}`)
+            toStderr([], `sink ${sink.name} wrote ${n - rejected} of ${n} record(s): ${failureReason(Cause.flatten(cause))}`)
             return
           }
           accounting.failed += n
           toStderr(
             batch,
-            `sink ${sink.name} failed after ${attempts} attempt(s): ${failureReason(cause)}; ${n} record(s) follow`
+            `sink ${sink.name} failed after ${attempts} attempt(s): ${failureReason(Cause.flatten(cause))}; ${n} record(s) follow`
           )
         }
       }),
@@ -206,6 +243,26 @@ export class Writer implements WriterSignal {
       }))
     )
   })
+
+  /**
+   * One `sink.write`, run synchronously on the writer's own runtime first: a sink that completes
+   * synchronously (the file sink) costs no fiber fork and the writer keeps the thread. Only a
+   * write that suspends is awaited, with `writeTimeout` (Effect's timeout forks, and forking on
+   * every batch made the writer yield to producers mid-burst, which then overflowed the queue).
+   */
+  private attemptWrite(batch: ReadonlyArray<LogRecord>): Effect.Effect<void, unknown> {
+    const exit = Runtime.runSyncExit(this.parts.runtime)(Effect.suspend(() => this.parts.sink.write(batch)))
+    if (Exit.isSuccess(exit)) return Effect.void
+    const defect = Cause.dieOption(exit.cause)
+    if (Option.isNone(defect) || !Runtime.isAsyncFiberException(defect.value)) return Effect.failCause(exit.cause)
+    const fiber = defect.value.fiber
+    const timeout = this.parts.writeTimeout
+    return Fiber.join(fiber).pipe(
+      Effect.timeoutFail({ duration: timeout, onTimeout: () => new TimedOut(timeout) }),
+      // a write we stopped waiting for (timeout, or the writer's own interruption) is stopped too
+      Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Fiber.interruptFork(fiber))
+    )
+  }
 
   private readonly loop: Effect.Effect<void> = Effect.gen(this, function*() {
     const { batchSize, queue } = this.parts
@@ -266,15 +323,34 @@ export class Writer implements WriterSignal {
     )
   )
 
-  /** Wait until every record offered so far is settled, then flush the sink. */
-  readonly flush: Effect.Effect<void> = Effect.suspend(() => {
+  /**
+   * Wait until every record offered so far is settled, then flush the sink, within
+   * `flushTimeout`. The result says whether that happened, and how many of those records were
+   * still queued or being written when the time ran out.
+   */
+  readonly flush: Effect.Effect<FlushResult> = Effect.suspend(() => {
     const target = this.parts.accounting.offered
-    if (this.settled(target)) return this.flushSink
-    return Effect.async<void>((resume) => {
-      this.flushWaiters.push({ target, resume: () => resume(Effect.void) })
+    const settle: Effect.Effect<void> = this.settled(target) ? Effect.void : Effect.async<void>((resume) => {
+      const waiter = { target, resume: () => resume(Effect.void) }
+      this.flushWaiters.push(waiter)
       this.wake()
-    }).pipe(Effect.zipRight(this.flushSink))
+      return Effect.sync(() => {
+        const i = this.flushWaiters.indexOf(waiter)
+        if (i >= 0) this.flushWaiters.splice(i, 1)
+      })
+    })
+    return Effect.zipRight(settle, this.flushSink).pipe(
+      Effect.timeoutOption(this.parts.flushTimeout),
+      Effect.map((done): FlushResult => ({ complete: Option.isSome(done), pending: this.unsettled(target) }))
+    )
   })
+
+  /** Records offered up to `target` that are still queued or being written. */
+  private unsettled(target: number): number {
+    let n = 0
+    for (const record of this.inFlight) if (record.seq <= target) n++
+    return n + this.parts.queue.countUpTo(target)
+  }
 
   /**
    * The Layer's finalizer: drain and flush within `shutdownTimeout`; what is left goes to
