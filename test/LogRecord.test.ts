@@ -3,6 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Tracer from "effect/Tracer"
 import { AsyncLogger, Format, LogRecord, TestSink } from "../src/index.js"
+import { parseLine } from "../src/internal/reader/record.js"
 
 const LogLive = AsyncLogger.layer().pipe(Layer.provideMerge(TestSink.layer))
 
@@ -92,5 +93,14 @@ describe("trace context in every format", () => {
     expect(JSON.parse(Format.pino(hostile)).span_id).toBe("x y")
     expect(Format.logfmt(hostile)).toContain(`trace="a\\"b\\nc" span="x y"`)
     expect(Format.prettyWith({ colors: false })(hostile).includes("\n")).toBe(false)
+  })
+
+  it("the reader (logfiber cat) reads the trace context back from json and pino lines", () => {
+    for (const format of [Format.json, Format.pino]) {
+      const record = parseLine(format(traced))!.record
+      expect(record).toMatchObject({ traceId: TRACE, spanId: SPAN, traceSampled: true })
+      expect(Format.logfmt(record)).toContain(`trace=${TRACE} span=${SPAN}`)
+      expect(record.fields).not.toHaveProperty("span_id")
+    }
   })
 })
