@@ -230,6 +230,9 @@ export const formatFromEnv: Config.Config<Format.Format> = Config.map(internalOp
  */
 export const fromEnv: Layer.Layer<AsyncLogger, ConfigError.ConfigError, LogSink> = layerConfig(optionsFromEnv)
 
+/** Standard output in the `LOG_FORMAT` format. */
+const consoleSinkFromEnv = Layer.unwrapEffect(Effect.map(formatFromEnv, (format) => ConsoleSink.layer({ format })))
+
 /**
  * `fromEnv` writing to standard output in the `LOG_FORMAT` format: the whole logging setup of
  * a twelve-factor service in one Layer.
@@ -241,7 +244,30 @@ export const fromEnv: Layer.Layer<AsyncLogger, ConfigError.ConfigError, LogSink>
  * @since 0.1.0
  */
 export const consoleFromEnv: Layer.Layer<AsyncLogger, ConfigError.ConfigError> = fromEnv.pipe(
-  Layer.provide(Layer.unwrapEffect(Effect.map(formatFromEnv, (format) => ConsoleSink.layer({ format }))))
+  Layer.provide(consoleSinkFromEnv)
+)
+
+/**
+ * The sink named by `LOG_SINK`: `console` (the default: standard output in the `LOG_FORMAT`
+ * format) or `otlp` (`OtlpSink.fromEnv`: an OpenTelemetry Collector configured by the
+ * `OTEL_EXPORTER_OTLP_*`, `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES` variables). The OTLP
+ * module is loaded only when chosen. A bad value fails with a `ConfigError` naming `LOG_SINK`.
+ *
+ * @example
+ * ```ts
+ * // LOG_SINK=otlp OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 OTEL_SERVICE_NAME=checkout node app.js
+ * const LogLive = AsyncLogger.fromEnv.pipe(Layer.provide(AsyncLogger.sinkFromEnv))
+ * ```
+ * @since 0.1.0
+ */
+export const sinkFromEnv: Layer.Layer<LogSink, ConfigError.ConfigError> = Layer.unwrapEffect(
+  Effect.map(
+    Config.literal("console", "otlp")("LOG_SINK").pipe(Config.withDefault("console" as const)),
+    (sink) =>
+      sink === "otlp"
+        ? Layer.unwrapEffect(Effect.map(Effect.promise(() => import("./OtlpSink.js")), (OtlpSink) => OtlpSink.fromEnv))
+        : consoleSinkFromEnv
+  )
 )
 
 /**

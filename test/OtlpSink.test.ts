@@ -298,6 +298,28 @@ describe("OtlpSink", () => {
         expect(indexes(q.records)).toEqual([0, 1, 2])
       }))
 
+    it.scoped("LOG_SINK=otlp: the logger and its sink from the environment alone", () =>
+      Effect.gen(function*() {
+        const r = yield* receiver()
+        const env = ConfigProvider.fromMap(new Map([
+          ["LOG_SINK", "otlp"],
+          ["LOG_LEVEL", "debug"],
+          ["OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", `${r.url}/v1/logs`],
+          ["OTEL_SERVICE_NAME", "from-env"]
+        ]))
+        yield* Effect.gen(function*() {
+          yield* Effect.logDebug("r", { i: 0 })
+          yield* AsyncLogger.flush
+        }).pipe(Effect.provide(AsyncLogger.fromEnv.pipe(Layer.provide(AsyncLogger.sinkFromEnv))), Effect.withConfigProvider(env))
+        expect(acceptedRecords(r).map((rec) => rec.severityText)).toEqual(["DEBUG"])
+        expect(attribute(r.accepted[0]!.resource, "service.name")).toEqual({ stringValue: "from-env" })
+        const exit = yield* Effect.exit(Effect.void.pipe(
+          Effect.provide(AsyncLogger.sinkFromEnv),
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["LOG_SINK", "kafka"]])))
+        ))
+        expect(Exit.isFailure(exit) ? String(exit.cause) : "").toMatch(/LOG_SINK.*kafka|kafka.*LOG_SINK/s)
+      }))
+
     it.effect("a bad variable fails the Layer with its name and value", () =>
       Effect.gen(function*() {
         const bad = (entries: Array<[string, string]>) =>
