@@ -1,9 +1,9 @@
 /**
  * Choose the sink with the environment, so a twelve-factor service switches with no code
- * change: `LOG_SINK=console|file|syslog|journald` (default `console`), each sink reading its
+ * change: `LOG_SINK=console|file|syslog|journald|otlp` (default `console`), each sink reading its
  * own variables (below) with Effect `Config`. A bad value fails the Layer with a `ConfigError`
  * whose message names the variable and the value: `LOG_SINK: expected one of console, file,
- * syslog, journald, got "kafka"`. Only the chosen sink's variables are read.
+ * syslog, journald, otlp, got "kafka"`. Only the chosen sink's variables are read.
  *
  * | `LOG_SINK` | variables |
  * | --- | --- |
@@ -11,6 +11,7 @@
  * | `file` | `LOG_FILE` (required), `LOG_FORMAT` |
  * | `syslog` | `LOG_SYSLOG_URL` (`udp://host:port` default `udp://127.0.0.1:514`, `tcp://host:port`, `unix:///path`), `LOG_SYSLOG_FACILITY`, `LOG_SYSLOG_PROTOCOL`, `LOG_SYSLOG_APP_NAME` |
  * | `journald` | `LOG_JOURNALD_IDENTIFIER`, `LOG_JOURNALD_NAMESPACE` |
+ * | `otlp` | `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` |
  *
  * @example
  * ```ts
@@ -36,10 +37,11 @@ import { lower as literals, readVariable as variable } from "./internal/options.
 import * as sinkEnv from "./internal/sinkEnv.js"
 import * as JournaldSink from "./JournaldSink.js"
 import type { LogSink, SinkError } from "./LogSink.js"
+import * as OtlpSink from "./OtlpSink.js"
 import * as SyslogSink from "./SyslogSink.js"
 
 /** A sink's entry: the `Config` that reads its variables and gives its Layer. @since 0.1.0 */
-export type SinkConfig = Config.Config<Layer.Layer<LogSink, SinkError>>
+export type SinkConfig = Config.Config<Layer.Layer<LogSink, SinkError | ConfigError.ConfigError>>
 
 /**
  * The table `LOG_SINK` selects from: one `SinkConfig` per name.
@@ -54,7 +56,9 @@ export const sinks = {
   console: Config.map(AsyncLogger.formatFromEnv, (format) => ConsoleSink.layer({ format })),
   file: Config.map(Config.all([sinkEnv.filePath, AsyncLogger.formatFromEnv]), ([path, format]) => FileSink.layer({ path, format })),
   syslog: Config.map(sinkEnv.syslogOptions, SyslogSink.layer),
-  journald: Config.map(sinkEnv.journaldOptions, JournaldSink.layer)
+  journald: Config.map(sinkEnv.journaldOptions, JournaldSink.layer),
+  // OTEL_EXPORTER_OTLP_*, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES: read by OtlpSink.fromEnv
+  otlp: Config.succeed(OtlpSink.fromEnv)
 } satisfies Record<string, SinkConfig>
 
 /** A name `LOG_SINK` accepts. @since 0.1.0 */
@@ -88,7 +92,7 @@ export const sinkName: Config.Config<SinkName> = Config.map(
  * @since 0.1.0
  */
 export const layer: Layer.Layer<LogSink, ConfigError.ConfigError | SinkError> = Layer.unwrapEffect(
-  Effect.flatMap(sinkName, (name) => sinks[name])
+  Effect.flatMap(sinkName, (name): SinkConfig => sinks[name])
 )
 
 /**

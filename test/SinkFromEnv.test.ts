@@ -55,7 +55,7 @@ describe("SinkFromEnv", () => {
 
   describe("a bad value fails the Layer naming the variable and the value", () => {
     const cases: Array<[Record<string, string>, string]> = [
-      [{ LOG_SINK: "kafka" }, "LOG_SINK: expected one of console, file, syslog, journald, got \"kafka\""],
+      [{ LOG_SINK: "kafka" }, "LOG_SINK: expected one of console, file, syslog, journald, otlp, got \"kafka\""],
       [{ LOG_SINK: "syslog", LOG_SYSLOG_URL: "http://x:1" }, "LOG_SYSLOG_URL: expected udp://host:port, tcp://host:port or unix:///path, got \"http://x:1\""],
       [{ LOG_SINK: "syslog", LOG_SYSLOG_URL: "tcp://host:99999" }, "LOG_SYSLOG_URL: expected udp://host:port, tcp://host:port or unix:///path, got \"tcp://host:99999\""],
       [{ LOG_SINK: "syslog", LOG_SYSLOG_FACILITY: "local9" }, "LOG_SYSLOG_FACILITY: expected a facility name such as local0 or a number 0..23, got \"local9\""],

@@ -1,11 +1,14 @@
 /**
  * Everything the caller pays for: the `Logger`'s log function. It checks the level, copies the
- * seven parts of Effect's log options it needs (`capture`), inserts them into the ring buffer
+ * seven parts of Effect's log options it needs and the current span's ids (`capture`), inserts them into the ring buffer
  * and, when the writer waits for that many records, wakes it. On a full queue the record is
  * dropped and counted, or, at or above `criticalLevel`, written through the fallback path.
  * No formatting, no Effect, no allocation beyond the captured call.
  */
+import * as FiberRef from "effect/FiberRef"
+import type * as FiberRefs from "effect/FiberRefs"
 import type * as Logger from "effect/Logger"
+import * as Tracer from "effect/Tracer"
 import type { Accounting } from "./accounting.js"
 import type { Backpressure } from "./backpressure.js"
 import type { Components } from "./components.js"
@@ -26,8 +29,23 @@ class CapturedCall implements LogCall {
     readonly cause: LogCall["cause"],
     readonly spans: LogCall["spans"],
     readonly annotations: LogCall["annotations"],
-    readonly time: number
+    readonly time: number,
+    readonly traceId: string | undefined,
+    readonly spanId: string | undefined,
+    readonly traceSampled: boolean | undefined
   ) {}
+}
+
+const SPAN_KEY = Tracer.ParentSpan.key
+
+/**
+ * The span the call runs in (`Effect.withSpan`, `Effect.fn`, an HTTP server span, an
+ * OpenTelemetry span): what `Effect.currentSpan` reads, looked up without an `Option` or any
+ * other allocation, since every log call pays for it. Outside a span: two failed map lookups.
+ */
+const currentSpan = (refs: FiberRefs.FiberRefs): Tracer.AnySpan | undefined => {
+  const stack = refs.locals.get(FiberRef.currentContext)
+  return stack === undefined ? undefined : stack[0][1].unsafeMap.get(SPAN_KEY)
 }
 
 /**
@@ -49,6 +67,8 @@ export const capture = (options: Logger.Logger.Options<unknown>): Captured => {
     fields = undefined
     message = options.message
   }
+  // only the ids are kept: the span object holds its attributes, links and parent chain
+  const span = currentSpan(options.context)
   return new CapturedCall(
     options.fiberId,
     options.logLevel,
@@ -57,7 +77,10 @@ export const capture = (options: Logger.Logger.Options<unknown>): Captured => {
     options.cause,
     options.spans,
     options.annotations,
-    options.date.getTime()
+    options.date.getTime(),
+    span?.traceId,
+    span?.spanId,
+    span?.sampled
   )
 }
 

@@ -42,6 +42,10 @@ export type LogCall =
      * `message` is the text and this is the snapshot of the object (see `snapshotFields`).
      */
     readonly fields?: Record<string, unknown> | undefined
+    /** The current span's ids and sampled flag at the call (see `capture.ts`); undefined outside a span. */
+    readonly traceId?: string | undefined
+    readonly spanId?: string | undefined
+    readonly traceSampled?: boolean | undefined
   }
 
 /**
@@ -174,7 +178,10 @@ const reshape = (options: LogCall, seq: number): LogRecord => {
     annotations,
     spans,
     fiberName(options.fiberId),
-    Cause.isEmpty(options.cause) ? undefined : renderCause(options.cause)
+    Cause.isEmpty(options.cause) ? undefined : renderCause(options.cause),
+    options.traceId,
+    options.spanId,
+    options.traceSampled
   )
 }
 
@@ -189,7 +196,10 @@ class NormalizedRecord implements LogRecord {
     readonly annotations: LogRecord["annotations"],
     readonly spans: LogRecord["spans"],
     readonly fiber: string,
-    readonly cause: string | undefined
+    readonly cause: string | undefined,
+    readonly traceId: string | undefined,
+    readonly spanId: string | undefined,
+    readonly traceSampled: boolean | undefined
   ) {}
 }
 
@@ -209,6 +219,9 @@ const redactRecord = (record: LogRecord, redactor: Redact.Redactor): LogRecord =
  * key names and color codes.
  */
 const ENVELOPE = 320 + 3 * os.hostname().length
+
+/** Bytes of the trace context's keys, quotes and flags: `,"trace_id":"","span_id":"","trace_flags":"01"`. */
+const TRACE_KEYS = 64
 
 /** A quick upper bound of the cost of a value, or `Infinity` when a walk is needed to know. */
 const quickCost = (value: unknown, depth: number, nodes: { n: number }): number => {
@@ -256,7 +269,11 @@ const spansCost = (spans: Readonly<Record<string, number>>): number => {
 
 /** The record itself when it fits `maxBytes`, else a copy with strings cut and entries dropped. */
 const bound = (record: LogRecord, maxBytes: number): LogRecord => {
-  const fixed = ENVELOPE + record.fiber.length * WORST_PER_UNIT
+  let fixed = ENVELOPE + record.fiber.length * WORST_PER_UNIT
+  // the trace context's keys ("trace_id", "span_id", "trace_flags") and its ids
+  if (record.traceId !== undefined) {
+    fixed += TRACE_KEYS + (record.traceId.length + (record.spanId?.length ?? 0)) * WORST_PER_UNIT
+  }
   let estimate: number
   try {
     estimate = fixed + record.message.length * WORST_PER_UNIT +
