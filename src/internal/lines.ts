@@ -1,5 +1,6 @@
 import type { Format } from "../Format.js"
 import type { LogRecord } from "../LogRecord.js"
+import { escapeLineSeparators } from "./safeJson.js"
 
 /** Render a batch into one string, one line per record, newline-terminated. */
 export const renderBatch = (format: Format, batch: ReadonlyArray<LogRecord>): string => {
@@ -67,12 +68,12 @@ const renderLine = (format: Format, record: LogRecord): string => {
     // a user-defined format must not be able to start a second record (CWE-117)
     return line.includes("\n") || line.includes("\r") ? line.replace(/\r?\n|\r/g, "\\n") : line
   } catch (error) {
-    return JSON.stringify({
+    return escapeLineSeparators(JSON.stringify({
       time: new Date(record.time).toISOString(),
       level: record.level,
       seq: record.seq,
       message: record.message,
       formatError: error instanceof Error ? error.message : String(error)
-    })
+    }))
   }
 }
