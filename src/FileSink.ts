@@ -39,8 +39,40 @@ export interface Options {
   readonly fsync?: boolean | undefined
 }
 
-const errorReason = (error: unknown): string =>
-  error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}` : String(error)
+/** The error's code and message, the code once (Node's own messages already start with it). */
+const errorReason = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error)
+  const code = (error as NodeJS.ErrnoException).code ?? error.name
+  return error.message.startsWith(code) ? error.message : `${code}: ${error.message}`
+}
+
+/** The first ancestor directory of `file` that exists but is not a directory, if any. */
+const blockingAncestor = (file: string): string | undefined => {
+  const ancestors: Array<string> = []
+  for (let dir = path.dirname(path.resolve(file)); ; dir = path.dirname(dir)) {
+    ancestors.unshift(dir)
+    if (path.dirname(dir) === dir) break
+  }
+  for (const dir of ancestors) {
+    try {
+      if (!fs.statSync(dir).isDirectory()) return dir
+    } catch {
+      return undefined // missing: mkdir creates it, or fails with its own reason
+    }
+  }
+  return undefined
+}
+
+/** Create the file's parent directories; a parent that is a file is named as the cause (mkdir says EEXIST). */
+const makeParents = (file: string): void => {
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+  } catch (error) {
+    const blocker = blockingAncestor(file)
+    if (blocker === undefined) throw error
+    throw Object.assign(new Error(`ENOTDIR: ${blocker} is not a directory`), { code: "ENOTDIR", cause: error })
+  }
+}
 
 /** Write the whole buffer: a regular file may still accept fewer bytes than asked. */
 const writeAll = (fd: number, buffer: Buffer): void => {
@@ -61,7 +93,7 @@ export const make = (options: Options) =>
     const fd = yield* Effect.acquireRelease(
       Effect.try({
         try: () => {
-          fs.mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true })
+          makeParents(options.path)
           const created = !fs.existsSync(options.path)
           const fd = fs.openSync(options.path, "a", options.mode ?? 0o640)
           if (created) fs.fchmodSync(fd, options.mode ?? 0o640)
