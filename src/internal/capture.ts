@@ -34,14 +34,18 @@ class CapturedCall implements LogCall {
  * calling fiber's FiberRefs (in a server: the request, its headers, its spans...); queued for a
  * batch window, it would outlive the young generation and turn cheap scavenges into old-space GC.
  * The message's plain objects are copied one level deep (`snapshotParts`): the record shows the
- * values at the call, and none of the caller's own objects wait in the queue.
+ * values at the call, and none of the caller's own objects wait in the queue. At most `copyLimit`
+ * keys of each are read (`copyLimit(maxRecordBytes)`): a million-key object costs the caller no
+ * million reads.
  */
-export const capture = (options: Logger.Logger.Options<unknown>): Captured => {
+export const capture = (options: Logger.Logger.Options<unknown>, copyLimit: number): Captured => {
   let message: unknown
   let fields: Record<string, unknown> | undefined
   try {
-    fields = snapshotFields(options.message)
-    message = fields !== undefined ? (options.message as ReadonlyArray<unknown>)[0] : snapshotParts(options.message)
+    fields = snapshotFields(options.message, copyLimit)
+    message = fields !== undefined
+      ? (options.message as ReadonlyArray<unknown>)[0]
+      : snapshotParts(options.message, copyLimit)
   } catch {
     // a hostile value (a Proxy whose traps throw) must not fail the caller's log call: keep the
     // message as logged, and the writer's guarded normalization renders what it can
@@ -80,19 +84,32 @@ export interface LogParts {
   readonly backpressure: Backpressure
   readonly fallback: Fallback
   readonly writer: WriterSignal
+  /** Most keys the caller's copy reads from one object (`normalize.copyLimit`). */
+  readonly copyLimit: number
 }
 
 /** The log function a `Logger.make` wraps: the whole hot path. */
 export const makeLog = (parts: LogParts) => {
-  const { accounting, backpressure, criticalOrdinal, criticalSync, fallback, minimumOrdinal, queue, sliding, syncMode, writer } =
-    parts
+  const {
+    accounting,
+    backpressure,
+    copyLimit,
+    criticalOrdinal,
+    criticalSync,
+    fallback,
+    minimumOrdinal,
+    queue,
+    sliding,
+    syncMode,
+    writer
+  } = parts
   return (options: Logger.Logger.Options<unknown>): void => {
     if (options.logLevel.ordinal < minimumOrdinal) return
     const seq = ++accounting.offered
-    if (syncMode || writer.closing) return fallback.writeNow(capture(options), seq)
-    if (criticalSync && options.logLevel.ordinal >= criticalOrdinal) return fallback.drainNow(queue, capture(options), seq)
+    if (syncMode || writer.closing) return fallback.writeNow(capture(options, copyLimit), seq)
+    if (criticalSync && options.logLevel.ordinal >= criticalOrdinal) return fallback.drainNow(queue, capture(options, copyLimit), seq)
     if (queue.size < queue.capacity) {
-      queue.offer(capture(options), seq)
+      queue.offer(capture(options, copyLimit), seq)
       if (writer.waiter !== null && queue.size >= writer.wantSize) {
         if (writer.wantSize > 1) backpressure.batchFilled = true
         writer.wake()
@@ -100,7 +117,7 @@ export const makeLog = (parts: LogParts) => {
       return
     }
     // full: a record about to be dropped is not even copied
-    if (options.logLevel.ordinal >= criticalOrdinal) return fallback.writeNow(capture(options), seq)
+    if (options.logLevel.ordinal >= criticalOrdinal) return fallback.writeNow(capture(options, copyLimit), seq)
     if (!sliding) {
       accounting.dropped++
       return
@@ -108,6 +125,6 @@ export const makeLog = (parts: LogParts) => {
     const evicted = queue.shift()!
     if (evicted.item.logLevel.ordinal >= criticalOrdinal) fallback.writeNow(evicted.item, evicted.seq)
     else accounting.dropped++
-    queue.offer(capture(options), seq)
+    queue.offer(capture(options, copyLimit), seq)
   }
 }

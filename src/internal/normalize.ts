@@ -50,15 +50,16 @@ export type LogCall =
  * object after logging it does not rewrite history), and the caller's own objects die young:
  * kept alive in the queue, they made V8 allocate them straight into old space (see the README).
  */
-export const snapshotParts = (parts: unknown): unknown => {
-  if (isPlainObject(parts)) return mergeInto({}, parts)
+export const snapshotParts = (parts: unknown, limit: number): unknown => {
+  if (isPlainObject(parts)) return mergeInto({}, parts, { left: limit })
   if (!Array.isArray(parts)) return parts
   // Effect passes the call's arguments as an array: as long as the call, but bounded all the same
-  const n = Math.min(parts.length, callerKeyLimit)
+  const n = Math.min(parts.length, limit)
   for (let i = 0; i < n; i++) {
     if (isPlainObject(parts[i])) {
       const copy: Array<unknown> = []
-      for (let j = 0; j < n; j++) copy.push(isPlainObject(parts[j]) ? mergeInto({}, parts[j]) : parts[j])
+      const reads = { left: limit } // shared by all the parts: `limit` reads for the whole call
+      for (let j = 0; j < n; j++) copy.push(isPlainObject(parts[j]) ? mergeInto({}, parts[j], reads) : parts[j])
       if (parts.length > n) copy.push(`…[${parts.length - n} more parts]`)
       return copy
     }
@@ -67,21 +68,16 @@ export const snapshotParts = (parts: unknown): unknown => {
 }
 
 /** The fields of the common call `Effect.log*("text", { ...fields })`, or undefined. */
-export const snapshotFields = (parts: unknown): Record<string, unknown> | undefined =>
+export const snapshotFields = (parts: unknown, limit: number): Record<string, unknown> | undefined =>
   Array.isArray(parts) && parts.length === 2 && typeof parts[0] === "string" && isPlainObject(parts[1])
-    ? mergeInto({}, parts[1])
+    ? mergeInto({}, parts[1], { left: limit })
     : undefined
 
 /**
- * Most keys the caller's copy reads from one object: as many as the largest `maxRecordBytes`
- * of any logger built can show (`visitLimit`). A module value, not an option of the capture,
- * because the capture runs in the core's Logger (see the restructure); a larger limit only
- * means less is cut at the call, the writer's walk bounds the record anyway.
+ * Most keys copied from one object, at the call and when parts are merged: as many entries as a
+ * record of `maxRecordBytes` can show (`visitLimit`: 4,160 for the default 64 KiB).
  */
-let callerKeyLimit = visitLimit(DEFAULT_MAX_RECORD_BYTES)
-
-/** The caller's copy bound for `maxRecordBytes` (raised, never lowered, by each logger built). */
-export const callerCopyLimit = (): number => callerKeyLimit
+export const copyLimit = (maxRecordBytes: number): number => visitLimit(maxRecordBytes)
 
 export type Normalize = (options: LogCall, seq: number) => LogRecord
 
@@ -95,19 +91,22 @@ export type Normalize = (options: LogCall, seq: number) => LogRecord
 export const makeNormalize = (options: NormalizeOptions): Normalize => {
   const redact = Redact.compile(options.redact)
   const maxBytes = options.maxRecordBytes
-  callerKeyLimit = Math.max(callerKeyLimit, visitLimit(maxBytes))
-  return (captured, seq) => snapshot(reshape(captured, seq, maxBytes), maxBytes, redact)
+  const limit = copyLimit(maxBytes)
+  return (captured, seq) => snapshot(reshape(captured, seq, maxBytes, limit), maxBytes, redact)
 }
 
 /**
- * Copy the keys of `from` into `into`, at most `callerKeyLimit` of them (then a `"…"` entry
- * says more were left out): reads at most that many properties, whatever the object's size.
- * A getter that throws leaves a note instead of failing the record.
+ * Copy the keys of `from` into `into` while `reads` allows (then a `"…"` entry says more were
+ * left out): reads at most that many properties, whatever the object's size. A getter that
+ * throws leaves a note instead of failing the record.
  */
-const mergeInto = (into: Record<string, unknown>, from: Record<string, unknown>): Record<string, unknown> => {
-  let left = callerKeyLimit
+const mergeInto = (
+  into: Record<string, unknown>,
+  from: Record<string, unknown>,
+  reads: { left: number }
+): Record<string, unknown> => {
   for (const key in from) {
-    if (left-- <= 0) {
+    if (reads.left-- <= 0) {
       setKey(into, "…", "[more keys]")
       break
     }
@@ -142,17 +141,19 @@ const fiberName = (id: FiberId.FiberId): string => {
   return lastFiberName
 }
 
-const reshape = (options: LogCall, seq: number, maxBytes: number): LogRecord => {
+const reshape = (options: LogCall, seq: number, maxBytes: number, limit: number): LogRecord => {
   let message = ""
   let fields: Record<string, unknown> | undefined
   let args: Array<unknown> | undefined
   let mergedCopy = false
+  const reads = { left: limit }
   const parts = options.message
   if (options.fields !== undefined && typeof parts === "string") {
     message = parts
     fields = options.fields
   } else if (Array.isArray(parts)) {
-    for (let i = 0; i < parts.length; i++) {
+    const n = Math.min(parts.length, limit)
+    for (let i = 0; i < n; i++) {
       const part: unknown = parts[i]
       if (typeof part === "string") {
         message = message.length === 0 ? part : message + " " + part
@@ -162,10 +163,10 @@ const reshape = (options: LogCall, seq: number, maxBytes: number): LogRecord => 
           fields = part
         } else {
           if (!mergedCopy) {
-            fields = mergeInto({}, fields ?? {})
+            fields = mergeInto({}, fields ?? {}, reads)
             mergedCopy = true
           }
-          mergeInto(fields!, part)
+          mergeInto(fields!, part, reads)
         }
       } else {
         ;(args ??= []).push(part)
@@ -180,13 +181,13 @@ const reshape = (options: LogCall, seq: number, maxBytes: number): LogRecord => 
     args = [parts]
   }
   if (args !== undefined) {
-    fields = mergedCopy || fields === undefined ? (fields ?? {}) : mergeInto({}, fields)
+    fields = mergedCopy || fields === undefined ? (fields ?? {}) : mergeInto({}, fields, { left: limit })
     fields.args = args
   }
   let annotations: Record<string, unknown> = EMPTY
   if (HashMap.size(options.annotations) > 0) {
     annotations = {}
-    let left = callerKeyLimit
+    let left = limit
     for (const [key, value] of options.annotations) {
       if (left-- <= 0) {
         annotations["…"] = "[more keys]"

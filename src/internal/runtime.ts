@@ -12,7 +12,7 @@ import { Accounting, type Stats } from "./accounting.js"
 import { Backpressure } from "./backpressure.js"
 import { type Captured, makeLog } from "./capture.js"
 import { Fallback, guardNormalize } from "./fallback.js"
-import { makeNormalize } from "./normalize.js"
+import { copyLimit, makeNormalize } from "./normalize.js"
 import type { ResolvedOptions } from "./options.js"
 import { RingBuffer } from "./ringBuffer.js"
 import { type FlushResult, makeWindowWait, Writer } from "./writer.js"
@@ -63,7 +63,8 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
       accounting,
       backpressure,
       fallback,
-      writer
+      writer,
+      copyLimit: copyLimit(options.maxRecordBytes)
     })
 
     // The writer drains everything queued before it gives the thread back: with the default

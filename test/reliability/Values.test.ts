@@ -10,7 +10,7 @@ import * as Runtime from "effect/Runtime"
 import * as fc from "fast-check"
 import * as path from "node:path"
 import { AsyncLogger, FileSink, Format, LogSink, TestSink } from "../../src/index.js"
-import { callerCopyLimit } from "../../src/internal/normalize.js"
+import { copyLimit } from "../../src/internal/normalize.js"
 import { readLines, tempDir } from "../helpers.js"
 import { anyCall, type Call, REDACT, SECRET_PREFIX } from "./hostile.js"
 
@@ -102,7 +102,7 @@ describe("reliability: values", () => {
       )
     }), { timeout: 300_000 })
 
-  it.effect("the caller's copy of a 200,000-key object reads at most callerCopyLimit() properties (counted through a Proxy)", () =>
+  it.effect("the caller's copy of a 200,000-key object reads at most copyLimit(maxRecordBytes) properties (counted through a Proxy)", () =>
     Effect.gen(function*() {
       const target: Record<string, number> = {}
       for (let i = 0; i < 200_000; i++) target["k" + i] = i
@@ -121,7 +121,7 @@ describe("reliability: values", () => {
           return Reflect.ownKeys(t)
         }
       })
-      const limit = callerCopyLimit()
+      const limit = copyLimit(65_536)
       expect(limit).toBe(4_160) // 64 KiB / 16 units per entry, plus room for markers
       yield* Effect.logInfo("big", counted)
       const atCall = { ...reads }
