@@ -200,7 +200,11 @@ const reshape = (options: LogCall, seq: number, maxBytes: number, limit: number)
   if (!List.isNil(options.spans)) {
     spans = {}
     const now = options.time
-    for (const span of options.spans) spans[span.label] = now - span.startTime
+    let left = limit
+    for (const span of options.spans) {
+      if (left-- <= 0) break // the rest would be cut by the size bound anyway
+      setKey(spans, span.label, now - span.startTime)
+    }
   }
   return new NormalizedRecord(
     seq,
