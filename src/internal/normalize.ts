@@ -51,15 +51,24 @@ export type LogCall =
  * kept alive in the queue, they made V8 allocate them straight into old space (see the README).
  */
 export const snapshotParts = (parts: unknown, limit: number): unknown => {
-  if (isPlainObject(parts)) return mergeInto({}, parts, { left: limit })
+  if (isPlainObject(parts)) return copyOf(parts, limit)
   if (!Array.isArray(parts)) return parts
   // Effect passes the call's arguments as an array: as long as the call, but bounded all the same
   const n = Math.min(parts.length, limit)
   for (let i = 0; i < n; i++) {
     if (isPlainObject(parts[i])) {
       const copy: Array<unknown> = []
-      const reads = { left: limit } // shared by all the parts: `limit` reads for the whole call
-      for (let j = 0; j < n; j++) copy.push(isPlainObject(parts[j]) ? mergeInto({}, parts[j], reads) : parts[j])
+      let left = limit // shared by all the parts: `limit` reads for the whole call
+      for (let j = 0; j < n; j++) {
+        const part: unknown = parts[j]
+        if (isPlainObject(part)) {
+          const into: Record<string, unknown> = {}
+          left = mergeInto(into, part, left)
+          copy.push(into)
+        } else {
+          copy.push(part)
+        }
+      }
       if (parts.length > n) copy.push(`…[${parts.length - n} more parts]`)
       return copy
     }
@@ -70,7 +79,7 @@ export const snapshotParts = (parts: unknown, limit: number): unknown => {
 /** The fields of the common call `Effect.log*("text", { ...fields })`, or undefined. */
 export const snapshotFields = (parts: unknown, limit: number): Record<string, unknown> | undefined =>
   Array.isArray(parts) && parts.length === 2 && typeof parts[0] === "string" && isPlainObject(parts[1])
-    ? mergeInto({}, parts[1], { left: limit })
+    ? copyOf(parts[1], limit)
     : undefined
 
 /**
@@ -96,17 +105,13 @@ export const makeNormalize = (options: NormalizeOptions): Normalize => {
 }
 
 /**
- * Copy the keys of `from` into `into` while `reads` allows (then a `"…"` entry says more were
- * left out): reads at most that many properties, whatever the object's size. A getter that
- * throws leaves a note instead of failing the record.
+ * Copy the keys of `from` into `into`, `left` of them at most (then a `"…"` entry says more were
+ * left out): reads at most that many properties, whatever the object's size. Returns how many
+ * reads are left. A getter that throws leaves a note instead of failing the record.
  */
-const mergeInto = (
-  into: Record<string, unknown>,
-  from: Record<string, unknown>,
-  reads: { left: number }
-): Record<string, unknown> => {
+const mergeInto = (into: Record<string, unknown>, from: Record<string, unknown>, left: number): number => {
   for (const key in from) {
-    if (reads.left-- <= 0) {
+    if (left-- <= 0) {
       setKey(into, "…", "[more keys]")
       break
     }
@@ -118,6 +123,13 @@ const mergeInto = (
     }
     setKey(into, key, value)
   }
+  return left
+}
+
+/** A copy of `from`'s first `limit` keys. */
+const copyOf = (from: Record<string, unknown>, limit: number): Record<string, unknown> => {
+  const into: Record<string, unknown> = {}
+  mergeInto(into, from, limit)
   return into
 }
 
@@ -146,7 +158,7 @@ const reshape = (options: LogCall, seq: number, maxBytes: number, limit: number)
   let fields: Record<string, unknown> | undefined
   let args: Array<unknown> | undefined
   let mergedCopy = false
-  const reads = { left: limit }
+  let left = limit
   const parts = options.message
   if (options.fields !== undefined && typeof parts === "string") {
     message = parts
@@ -163,10 +175,12 @@ const reshape = (options: LogCall, seq: number, maxBytes: number, limit: number)
           fields = part
         } else {
           if (!mergedCopy) {
-            fields = mergeInto({}, fields ?? {}, reads)
+            const merged: Record<string, unknown> = {}
+            left = mergeInto(merged, fields ?? {}, left)
+            fields = merged
             mergedCopy = true
           }
-          mergeInto(fields!, part, reads)
+          left = mergeInto(fields!, part, left)
         }
       } else {
         ;(args ??= []).push(part)
@@ -181,15 +195,15 @@ const reshape = (options: LogCall, seq: number, maxBytes: number, limit: number)
     args = [parts]
   }
   if (args !== undefined) {
-    fields = mergedCopy || fields === undefined ? (fields ?? {}) : mergeInto({}, fields, { left: limit })
+    fields = mergedCopy || fields === undefined ? (fields ?? {}) : copyOf(fields, limit)
     fields.args = args
   }
   let annotations: Record<string, unknown> = EMPTY
   if (HashMap.size(options.annotations) > 0) {
     annotations = {}
-    let left = limit
+    let entries = 0
     for (const [key, value] of options.annotations) {
-      if (left-- <= 0) {
+      if (++entries > limit) {
         annotations["…"] = "[more keys]"
         break
       }
@@ -200,9 +214,9 @@ const reshape = (options: LogCall, seq: number, maxBytes: number, limit: number)
   if (!List.isNil(options.spans)) {
     spans = {}
     const now = options.time
-    let left = limit
+    let count = 0
     for (const span of options.spans) {
-      if (left-- <= 0) break // the rest would be cut by the size bound anyway
+      if (++count > limit) break // the rest would be cut by the size bound anyway
       setKey(spans, span.label, now - span.startTime)
     }
   }
