@@ -13,8 +13,12 @@
  * `"[Getter threw: message]"`; anything else that throws while read `"[Unserializable: message]"`;
  * nesting deeper than `DEPTH_LIMIT` becomes `"[Object]"` / `"[Array]"`.
  *
- * With a `Budget`, strings are truncated with a visible marker and objects and arrays cut short
- * once the budget (in the units of `recordSize.ts`) is spent.
+ * Every walk has a `Budget` (in the units of `recordSize.ts`; `DEFAULT_BUDGET` when none is
+ * given): strings are truncated with a visible marker and objects, arrays, Maps and Sets cut
+ * short once it is spent, and at most `visitLimit(budget)` entries are visited, so the work is
+ * bounded whatever the value (docs/reliability.md). Keys are enumerated with `for...in`, never
+ * copied whole; each value is read once. With a redact tree (`redact.ts`), values at its paths
+ * are replaced by `"[REDACTED]"` without being read.
  */
 import {
   ENTRY_OVERHEAD,
