@@ -8,6 +8,7 @@
 import type * as Logger from "effect/Logger"
 import type { Accounting } from "./accounting.js"
 import type { Backpressure } from "./backpressure.js"
+import type { Components } from "./components.js"
 import type { Fallback } from "./fallback.js"
 import { type LogCall, snapshotFields, snapshotParts } from "./normalize.js"
 import type { RingBuffer } from "./ringBuffer.js"
@@ -35,8 +36,8 @@ class CapturedCall implements LogCall {
  * batch window, it would outlive the young generation and turn cheap scavenges into old-space GC.
  * The message's plain objects are copied one level deep (`snapshotParts`): the record shows the
  * values at the call, and none of the caller's own objects wait in the queue. At most `copyLimit`
- * keys of each are read (`copyLimit(maxRecordBytes)`): a million-key object costs the caller no
- * million reads.
+ * properties are read for the whole call (`normalize.copyLimit(maxRecordBytes)`): a million-key
+ * object costs the caller no million reads.
  */
 export const capture = (options: Logger.Logger.Options<unknown>, copyLimit: number): Captured => {
   let message: unknown
@@ -84,15 +85,20 @@ export interface LogParts {
   readonly backpressure: Backpressure
   readonly fallback: Fallback
   readonly writer: WriterSignal
-  /** Most keys the caller's copy reads from one object (`normalize.copyLimit`). */
+  readonly components: Components
+  /** Most properties the caller's copy reads for one call (`normalize.copyLimit`). */
   readonly copyLimit: number
 }
 
-/** The log function a `Logger.make` wraps: the whole hot path. */
-export const makeLog = (parts: LogParts) => {
+/**
+ * The log function a `Logger.make` wraps: the whole hot path. Without component options it is
+ * the level check and `offer`; with them, the component's rule decides first (components.ts).
+ */
+export const makeLog = (parts: LogParts): (options: Logger.Logger.Options<unknown>) => void => {
   const {
     accounting,
     backpressure,
+    components,
     copyLimit,
     criticalOrdinal,
     criticalSync,
@@ -103,8 +109,8 @@ export const makeLog = (parts: LogParts) => {
     syncMode,
     writer
   } = parts
-  return (options: Logger.Logger.Options<unknown>): void => {
-    if (options.logLevel.ordinal < minimumOrdinal) return
+
+  const offer = (options: Logger.Logger.Options<unknown>): void => {
     const seq = ++accounting.offered
     if (syncMode || writer.closing) return fallback.writeNow(capture(options, copyLimit), seq)
     if (criticalSync && options.logLevel.ordinal >= criticalOrdinal) return fallback.drainNow(queue, capture(options, copyLimit), seq)
@@ -118,13 +124,39 @@ export const makeLog = (parts: LogParts) => {
     }
     // full: a record about to be dropped is not even copied
     if (options.logLevel.ordinal >= criticalOrdinal) return fallback.writeNow(capture(options, copyLimit), seq)
-    if (!sliding) {
-      accounting.dropped++
-      return
-    }
+    if (!sliding) return accounting.drop(options.logLevel)
     const evicted = queue.shift()!
     if (evicted.item.logLevel.ordinal >= criticalOrdinal) fallback.writeNow(evicted.item, evicted.seq)
-    else accounting.dropped++
+    else accounting.drop(evicted.item.logLevel)
     queue.offer(capture(options, copyLimit), seq)
+  }
+
+  if (!components.active) {
+    return (options) => {
+      if (options.logLevel.ordinal < minimumOrdinal) return
+      offer(options)
+    }
+  }
+
+  // A rate limit's summary record: offered like any other, through the fallback path when the
+  // queue is full (it reports a loss; it must not be lost itself).
+  components.emit = (record) => {
+    const seq = ++accounting.offered
+    if (syncMode || writer.closing || queue.size >= queue.capacity) return fallback.writeNow(record, seq)
+    queue.offer(record, seq)
+    if (writer.waiter !== null && queue.size >= writer.wantSize) writer.wake()
+  }
+  const lowestOrdinal = components.lowestLevel.ordinal
+  return (options) => {
+    const ordinal = options.logLevel.ordinal
+    if (ordinal < lowestOrdinal) return
+    const rule = components.ruleFor(options.annotations)
+    if (ordinal < rule.minimumOrdinal) return
+    if (!components.admit(rule, ordinal, options.date)) {
+      accounting.offered++
+      accounting.sampled++
+      return
+    }
+    offer(options)
   }
 }
