@@ -40,7 +40,7 @@ const hasKeys = (obj: object): boolean => {
 }
 
 /** Text that may go between JSON quotes as is (fiber ids: `#12`), else its JSON escape. */
-const jsonInner = (text: string): string => (needsJsonEscape(text) ? JSON.stringify(text).slice(1, -1) : text)
+const jsonInner = (text: string): string => (needsJsonEscape(text) ? quoteJson(text).slice(1, -1) : text)
 
 // Messages repeat ("request handled"): escape each distinct one once, with its key.
 let lastMessage = ""
@@ -102,7 +102,7 @@ export const json: Format = markSingleLine((r) => {
   if (hasKeys(r.fields)) line += ",\"fields\":" + stringifyObject(r.fields)
   if (hasKeys(r.annotations)) line += ",\"annotations\":" + stringifyObject(r.annotations)
   if (hasKeys(r.spans)) line += ",\"spans\":" + stringify(r.spans)
-  if (r.cause !== undefined) line += ",\"cause\":" + JSON.stringify(r.cause)
+  if (r.cause !== undefined) line += ",\"cause\":" + quoteJson(r.cause)
   return line + "}"
 })
 
@@ -357,7 +357,7 @@ const PINO_LEVELS: Readonly<Record<string, number>> = {
 /** Keys pino's line owns (and logfiber's own additions): fields and annotations that use them get a `_` prefix. */
 const PINO_RESERVED = new Set(["level", "time", "pid", "hostname", "msg", "fiber", "seq", "spans", "err"])
 
-const pinoHead = `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}`
+const pinoHead = `,"pid":${process.pid},"hostname":${quoteJson(os.hostname())}`
 
 /** Keys the trace context takes in a record logged inside a span. */
 const PINO_TRACE_KEYS = new Set(["trace_id", "span_id", "trace_flags"])
@@ -373,7 +373,7 @@ const pinoPairs = (
     const value = obj[key]
     if (value === undefined) continue
     const reserved = PINO_RESERVED.has(key) || (traced && PINO_TRACE_KEYS.has(key))
-    out += "," + JSON.stringify(reserved ? "_" + key : key) + ":" + stringify(value)
+    out += "," + quoteJson(reserved ? "_" + key : key) + ":" + stringify(value)
   }
   return out
 }
@@ -398,19 +398,19 @@ const pinoPairs = (
 export const pino: Format = markSingleLine((r) => {
   let line = "{\"level\":" + (PINO_LEVELS[r.level] ?? 30) +
     ",\"time\":" + (Number.isFinite(r.time) ? r.time : "null") + pinoHead +
-    ",\"msg\":" + JSON.stringify(r.message)
+    ",\"msg\":" + quoteJson(r.message)
   const traced = r.traceId !== undefined
   if (traced) line += traceJson(r)
   if (hasKeys(r.annotations)) line += pinoPairs(r.annotations, hasKeys(r.fields) ? r.fields : undefined, traced)
   if (hasKeys(r.fields)) line += pinoPairs(r.fields, undefined, traced)
-  line += ",\"fiber\":" + JSON.stringify(r.fiber) + ",\"seq\":" + (Number.isFinite(r.seq) ? numberJson(r.seq) : "null")
+  line += ",\"fiber\":" + quoteJson(r.fiber) + ",\"seq\":" + (Number.isFinite(r.seq) ? numberJson(r.seq) : "null")
   if (hasKeys(r.spans)) line += ",\"spans\":" + stringify(r.spans)
   if (r.cause !== undefined) {
     const firstLine = r.cause.split("\n", 1)[0] ?? ""
     const colon = firstLine.indexOf(": ")
     const type = colon > 0 && /^[\w$.]+$/.test(firstLine.slice(0, colon)) ? firstLine.slice(0, colon) : "Error"
-    line += ",\"err\":{\"type\":" + JSON.stringify(type) + ",\"message\":" +
-      JSON.stringify(colon > 0 ? firstLine.slice(colon + 2) : firstLine) + ",\"stack\":" + JSON.stringify(r.cause) + "}"
+    line += ",\"err\":{\"type\":" + quoteJson(type) + ",\"message\":" +
+      quoteJson(colon > 0 ? firstLine.slice(colon + 2) : firstLine) + ",\"stack\":" + quoteJson(r.cause) + "}"
   }
   return line + "}"
 })

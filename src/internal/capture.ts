@@ -53,14 +53,18 @@ const currentSpan = (refs: FiberRefs.FiberRefs): Tracer.AnySpan | undefined => {
  * calling fiber's FiberRefs (in a server: the request, its headers, its spans...); queued for a
  * batch window, it would outlive the young generation and turn cheap scavenges into old-space GC.
  * The message's plain objects are copied one level deep (`snapshotParts`): the record shows the
- * values at the call, and none of the caller's own objects wait in the queue.
+ * values at the call, and none of the caller's own objects wait in the queue. At most `copyLimit`
+ * properties are read for the whole call (`normalize.copyLimit(maxRecordBytes)`): a million-key
+ * object costs the caller no million reads.
  */
-export const capture = (options: Logger.Logger.Options<unknown>): Captured => {
+export const capture = (options: Logger.Logger.Options<unknown>, copyLimit: number): Captured => {
   let message: unknown
   let fields: Record<string, unknown> | undefined
   try {
-    fields = snapshotFields(options.message)
-    message = fields !== undefined ? (options.message as ReadonlyArray<unknown>)[0] : snapshotParts(options.message)
+    fields = snapshotFields(options.message, copyLimit)
+    message = fields !== undefined
+      ? (options.message as ReadonlyArray<unknown>)[0]
+      : snapshotParts(options.message, copyLimit)
   } catch {
     // a hostile value (a Proxy whose traps throw) must not fail the caller's log call: keep the
     // message as logged, and the writer's guarded normalization renders what it can
@@ -105,6 +109,8 @@ export interface LogParts {
   readonly fallback: Fallback
   readonly writer: WriterSignal
   readonly components: Components
+  /** Most properties the caller's copy reads for one call (`normalize.copyLimit`). */
+  readonly copyLimit: number
 }
 
 /**
@@ -113,15 +119,26 @@ export interface LogParts {
  */
 export const makeLog = (parts: LogParts): (options: Logger.Logger.Options<unknown>) => void => {
   const {
-    accounting, backpressure, components, criticalOrdinal, criticalSync, fallback, minimumOrdinal, queue, sliding, syncMode, writer
+    accounting,
+    backpressure,
+    components,
+    copyLimit,
+    criticalOrdinal,
+    criticalSync,
+    fallback,
+    minimumOrdinal,
+    queue,
+    sliding,
+    syncMode,
+    writer
   } = parts
 
   const offer = (options: Logger.Logger.Options<unknown>): void => {
     const seq = ++accounting.offered
-    if (syncMode || writer.closing) return fallback.writeNow(capture(options), seq)
-    if (criticalSync && options.logLevel.ordinal >= criticalOrdinal) return fallback.drainNow(queue, capture(options), seq)
+    if (syncMode || writer.closing) return fallback.writeNow(capture(options, copyLimit), seq)
+    if (criticalSync && options.logLevel.ordinal >= criticalOrdinal) return fallback.drainNow(queue, capture(options, copyLimit), seq)
     if (queue.size < queue.capacity) {
-      queue.offer(capture(options), seq)
+      queue.offer(capture(options, copyLimit), seq)
       if (writer.waiter !== null && queue.size >= writer.wantSize) {
         if (writer.wantSize > 1) backpressure.batchFilled = true
         writer.wake()
@@ -129,12 +146,12 @@ export const makeLog = (parts: LogParts): (options: Logger.Logger.Options<unknow
       return
     }
     // full: a record about to be dropped is not even copied
-    if (options.logLevel.ordinal >= criticalOrdinal) return fallback.writeNow(capture(options), seq)
+    if (options.logLevel.ordinal >= criticalOrdinal) return fallback.writeNow(capture(options, copyLimit), seq)
     if (!sliding) return accounting.drop(options.logLevel)
     const evicted = queue.shift()!
     if (evicted.item.logLevel.ordinal >= criticalOrdinal) fallback.writeNow(evicted.item, evicted.seq)
     else accounting.drop(evicted.item.logLevel)
-    queue.offer(capture(options), seq)
+    queue.offer(capture(options, copyLimit), seq)
   }
 
   if (!components.active) {
