@@ -61,6 +61,11 @@ interface Walk {
   readonly budget: Budget
   readonly seen: Array<object>
   visits: number
+  /**
+   * Keep BigInts as they are (the record snapshot sinks receive: an OTLP sink sends them as
+   * integers); rendering to JSON turns them into their digits.
+   */
+  readonly keepBigInt?: boolean
 }
 
 /** Whether the walk must stop visiting entries: budget or visits spent. */
@@ -166,7 +171,7 @@ export const toSafeEntries = (
   budget: Budget,
   redact?: RedactNode
 ): Record<string, unknown> => {
-  const w: Walk = { budget, seen: [obj], visits: visitLimit(budget.remaining) }
+  const w: Walk = { budget, seen: [obj], visits: visitLimit(budget.remaining), keepBigInt: true }
   const out: Record<string, unknown> = {}
   try {
     walkKeys(out, obj, w, 0, redact)
@@ -186,6 +191,10 @@ const walk = (value: unknown, w: Walk, depth: number, redact: RedactNode | undef
       budget.remaining -= SCALAR
       return value
     case "bigint":
+      if (w.keepBigInt === true) {
+        budget.remaining -= value.toString().length + QUOTES
+        return value
+      }
       return str(value.toString(), budget)
     case "symbol":
       return str(symbolText(value), budget)
