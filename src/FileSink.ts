@@ -22,6 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import * as Encryption from "./Encryption.js"
 import * as Format from "./Format.js"
 import type { LogRecord } from "./LogRecord.js"
 import * as LogSink from "./LogSink.js"
@@ -37,6 +38,8 @@ export interface Options {
   readonly mode?: number | undefined
   /** `fdatasync` on every flush (durability over speed); default `false`. */
   readonly fsync?: boolean | undefined
+  /** Encrypt each batch as one AES-256-GCM block (see `Encryption`); read back with `logfiber cat --key-env`. */
+  readonly encryption?: Encryption.Options | undefined
 }
 
 const errorReason = (error: unknown): string =>
@@ -58,6 +61,10 @@ export const make = (options: Options) =>
   Effect.gen(function*() {
     const format = options.format ?? Format.json
     const name = `file(${options.path})`
+    const seal = options.encryption === undefined ? undefined : yield* Effect.mapError(
+      Encryption.sealer(options.encryption),
+      (e) => new LogSink.SinkError({ sink: name, reason: e.message })
+    )
     const fd = yield* Effect.acquireRelease(
       Effect.try({
         try: () => {
@@ -82,7 +89,8 @@ export const make = (options: Options) =>
       // never write through a closed descriptor: its number may already belong to another file
       if (!open) throw new Error(`${name} is closed`)
       try {
-        writeAll(fd, lines.render(format, batch))
+        const bytes = lines.render(format, batch)
+        writeAll(fd, seal === undefined ? bytes : seal(bytes, false))
       } finally {
         lines.reset()
       }
