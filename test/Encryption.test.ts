@@ -1,0 +1,186 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Redacted from "effect/Redacted"
+import { spawn } from "node:child_process"
+import * as crypto from "node:crypto"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { DirectorySink, Encryption, FileSink, LogRecord } from "../src/index.js"
+import { readDirectoryRecords } from "../src/internal/directory/read.js"
+import { tempDir } from "./helpers.js"
+
+const fixture = path.join(import.meta.dirname, "fixtures", "directoryWriter.ts")
+const newKey = (keyId?: string): Encryption.Options => ({ key: Redacted.make<Uint8Array>(crypto.randomBytes(32)), keyId })
+const batchOf = (from: number, n: number) =>
+  Array.from({ length: n }, (_, i) => LogRecord.make({ seq: from + i, time: 1_000 + from + i, message: `confidential message ${from + i}` }))
+
+/** An encrypted log of `batches` batches of 10 records; returns its path. */
+const encryptedFile = (encryption: Encryption.Options, batches: number) =>
+  Effect.gen(function*() {
+    const file = path.join(tempDir(), "app.log")
+    const sink = yield* FileSink.make({ path: file, encryption })
+    for (let b = 0; b < batches; b++) yield* sink.write(batchOf(b * 10, 10))
+    return file
+  }).pipe(Effect.scoped)
+
+const decryptedLines = (blocks: ReadonlyArray<Buffer>) => Buffer.concat(blocks).toString("utf8").split("\n").filter((l) => l.length > 0)
+
+describe("Encryption", () => {
+  it.effect("FileSink: one block per batch, no message in the raw bytes, decrypts to exactly the lines written", () =>
+    Effect.gen(function*() {
+      const key = newKey()
+      const file = yield* encryptedFile(key, 3)
+      const raw = fs.readFileSync(file)
+      expect(raw.subarray(0, 4).toString("latin1")).toBe("LFEB")
+      expect(raw.includes("confidential")).toBe(false)
+      const { blocks, errors } = yield* Encryption.decryptFile(file, Encryption.keyRing([key]))
+      expect(errors).toEqual([])
+      expect(blocks).toHaveLength(3)
+      const lines = decryptedLines(blocks)
+      expect(lines.map((l) => JSON.parse(l).message)).toEqual(batchOf(0, 30).map((r) => r.message))
+    }))
+
+  it.effect("each block has a fresh nonce: the same batch twice gives different bytes", () =>
+    Effect.gen(function*() {
+      const key = newKey("k1")
+      const seal = yield* Encryption.sealer(key)
+      const a = seal(Buffer.from("same text\n"), false)
+      const b = seal(Buffer.from("same text\n"), false)
+      expect(a.subarray(7 + 2, 7 + 2 + 12).equals(b.subarray(9, 21))).toBe(false)
+      expect(a.equals(b)).toBe(false)
+    }))
+
+  it.effect("a wrong key: the error names the file, the block and the key id, never key bytes", () =>
+    Effect.gen(function*() {
+      const key = newKey()
+      const file = yield* encryptedFile(key, 2)
+      const other = newKey()
+      const unknown = yield* Encryption.decryptFile(file, Encryption.keyRing([other]))
+      expect(unknown.blocks).toEqual([])
+      expect(unknown.errors.map((e) => e.message)[0]).toBe(
+        `${file}: block 1 (byte offset 0): no key for key id "${Encryption.keyId(key.key)}" (keys given: "${Encryption.keyId(other.key)}")`
+      )
+      // the same key id on a different key: authentication fails, block by block
+      const sameId = yield* Encryption.decryptFile(file, new Map([[Encryption.keyId(key.key), Redacted.value(other.key)]]))
+      expect(sameId.errors.map((e) => [e.block, e.reason])).toEqual([
+        [1, "authentication failed: wrong key, or the block was modified"],
+        [2, "authentication failed: wrong key, or the block was modified"]
+      ])
+      const keyHex = Buffer.from(Redacted.value(key.key)).toString("hex")
+      const keyB64 = Buffer.from(Redacted.value(key.key)).toString("base64")
+      for (const e of [...unknown.errors, ...sameId.errors]) {
+        expect(`${e.message} ${e.stack} ${JSON.stringify(e)}`).not.toContain(keyHex)
+        expect(`${e.message} ${e.stack} ${JSON.stringify(e)}`).not.toContain(keyB64)
+      }
+    }))
+
+  it.effect("a flipped byte: that block fails authentication, the blocks before and after still read", () =>
+    Effect.gen(function*() {
+      const key = newKey()
+      const file = yield* encryptedFile(key, 3)
+      const raw = fs.readFileSync(file)
+      const firstLength = raw.length / 3 // blocks of nearly equal size: the middle byte is in block 2
+      raw[Math.floor(firstLength * 1.5)]! ^= 0x01
+      fs.writeFileSync(file, raw)
+      const { blocks, errors } = yield* Encryption.decryptFile(file, Encryption.keyRing([key]))
+      expect(errors.map((e) => `block ${e.block}: ${e.reason}`)).toEqual(["block 2: authentication failed: wrong key, or the block was modified"])
+      expect(decryptedLines(blocks).map((l) => JSON.parse(l).seq)).toEqual([...batchOf(0, 10), ...batchOf(20, 10)].map((r) => r.seq))
+    }))
+
+  it.effect("a truncated last block is reported as torn; every record before it reads", () =>
+    Effect.gen(function*() {
+      const key = newKey()
+      const file = yield* encryptedFile(key, 3)
+      const size = fs.statSync(file).size
+      fs.truncateSync(file, size - 5)
+      const { blocks, errors } = yield* Encryption.decryptFile(file, Encryption.keyRing([key]))
+      expect(errors).toHaveLength(1)
+      expect(errors[0]!.message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: block 3 \\(byte offset \\d+\\): truncated block`))
+      expect(decryptedLines(blocks)).toHaveLength(20)
+    }))
+
+  it.effect("key rotation: a file written with an old then a new key reads with both keys given", () =>
+    Effect.gen(function*() {
+      const old = newKey("2026-10")
+      const current = newKey("2026-11")
+      const file = path.join(tempDir(), "app.log")
+      yield* Effect.scoped(Effect.flatMap(FileSink.make({ path: file, encryption: old }), (s) => s.write(batchOf(0, 5))))
+      yield* Effect.scoped(Effect.flatMap(FileSink.make({ path: file, encryption: current }), (s) => s.write(batchOf(5, 5))))
+      const both = yield* Encryption.decryptFile(file, Encryption.keyRing([old, current]))
+      expect(both.errors).toEqual([])
+      expect(decryptedLines(both.blocks)).toHaveLength(10)
+      const onlyNew = yield* Encryption.decryptFile(file, Encryption.keyRing([current]))
+      expect(onlyNew.errors.map((e) => e.reason)).toEqual(["no key for key id \"2026-10\" (keys given: \"2026-11\")"])
+      expect(decryptedLines(onlyNew.blocks)).toHaveLength(5)
+    }))
+
+  it.effect("DirectorySink: gzip then encryption, one block per file; read back exactly; a wrong key names each file", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const key = newKey()
+      const sink = yield* DirectorySink.make({ dir, compress: "gzip", encryption: key })
+      const records = batchOf(1, 25)
+      yield* sink.write(records)
+      const names = fs.readdirSync(dir)
+      expect(names.every((n) => n.endsWith(".json.gz.enc"))).toBe(true)
+      for (const name of names) expect(fs.readFileSync(path.join(dir, name)).includes("confidential")).toBe(false)
+      const read = [...readDirectoryRecords(dir, Encryption.keyRing([key]))]
+      expect(read.map((r) => r._tag === "ok" ? JSON.parse(r.text).message : r.reason)).toEqual(records.map((r) => r.message))
+      const wrong = [...readDirectoryRecords(dir, Encryption.keyRing([newKey("other")]))]
+      expect(wrong.every((r) => r._tag === "failed" && r.reason.startsWith(`${r.file}: block 1 (byte offset 0): no key for key id`))).toBe(true)
+    }))
+
+  it.effect("a bad key fails the sink's Layer and Config with the setting named, never the value", () =>
+    Effect.gen(function*() {
+      const short = yield* Effect.exit(Effect.scoped(FileSink.make({ path: path.join(tempDir(), "a.log"), encryption: { key: Redacted.make<Uint8Array>(Buffer.alloc(16, 7)) } })))
+      expect(Exit.isFailure(short) && String(short.cause)).toContain("encryption: expected 32 bytes, got 16")
+      const secret = Buffer.alloc(20, 9).toString("base64")
+      const bad = yield* Effect.exit(Effect.withConfigProvider(
+        Encryption.config(),
+        ConfigProvider.fromMap(new Map([["LOG_ENCRYPTION_KEY", secret]]))
+      ))
+      expect(Exit.isFailure(bad) && String(bad.cause)).toContain("LOG_ENCRYPTION_KEY: expected base64 of 32 bytes, got 20 bytes")
+      expect(String(Exit.isFailure(bad) && bad.cause)).not.toContain(secret)
+      const good = Buffer.alloc(32, 3)
+      const ok = yield* Effect.withConfigProvider(Encryption.config(), ConfigProvider.fromMap(new Map([["LOG_ENCRYPTION_KEY", good.toString("base64")]])))
+      expect(Buffer.from(Redacted.value(ok.key)).equals(good)).toBe(true)
+      expect(String(ok.key)).toBe("<redacted>")
+    }))
+
+  it.effect("the key, logged on purpose and in the environment of a real run, appears nowhere in its output, stderr, stats or files", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const key = crypto.randomBytes(32)
+      const forms = [key.toString("base64"), key.toString("hex"), key.toString("base64url")]
+      const run = yield* Effect.promise(() =>
+        new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+          const child = spawn(process.execPath, ["--import", "tsx", fixture, "secret", dir, "200"], {
+            env: { ...process.env, LOG_ENCRYPTION_KEY: forms[0] },
+            stdio: ["ignore", "pipe", "pipe"]
+          })
+          let stdout = ""
+          let stderr = ""
+          child.stdout.on("data", (c) => (stdout += c))
+          child.stderr.on("data", (c) => (stderr += c))
+          child.once("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }))
+        })
+      )
+      expect(run.stderr).toBe("")
+      expect(run.code).toBe(0)
+      const stats = JSON.parse(run.stdout)
+      expect(stats).toMatchObject({ offered: 201, written: 201, dropped: 0, failed: 0 })
+      const keys: Encryption.KeyRing = Encryption.keyRing([{ key: Redacted.make<Uint8Array>(key) }])
+      const fileText = decryptedLines((yield* Encryption.decryptFile(path.join(dir, "app.log"), keys)).blocks).join("\n")
+      const dirText = [...readDirectoryRecords(path.join(dir, "records"), keys)].map((r) => r._tag === "ok" ? r.text : r.reason).join("\n")
+      expect(fileText.split("\n")).toHaveLength(201)
+      expect(fileText).toContain("\"key\":\"<redacted>\"")
+      const raw = [fs.readFileSync(path.join(dir, "app.log")), ...fs.readdirSync(path.join(dir, "records")).map((n) => fs.readFileSync(path.join(dir, "records", n)))]
+      for (const form of forms) {
+        for (const text of [run.stdout, run.stderr, fileText, dirText]) expect(text).not.toContain(form)
+        for (const bytes of raw) expect(bytes.includes(form)).toBe(false)
+      }
+      for (const bytes of raw) expect(bytes.includes(key)).toBe(false)
+    }), 60_000)
+})
