@@ -9,7 +9,9 @@
  * value can leave `dir`) or per UTC date. `encryption` seals each file as one AES-256-GCM block.
  *
  * The body is bounded by `AsyncLogger`'s `maxRecordBytes` (64 KiB by default), applied once when
- * the record is built, before any sink sees it: raise it there for large payloads.
+ * the record is built, before any sink sees it. For large payloads give this sink its own
+ * `AsyncLogger` with a larger `maxRecordBytes` and `replace: false`, merged beside the logger of
+ * the line sinks: each logger bounds its own records (second example).
  *
  * @example
  * ```ts
@@ -20,6 +22,13 @@
  *   Layer.provide(DirectorySink.layer({ dir: "logs/responses", groupBy: "sessionId", compress: "gzip" }))
  * )
  * Effect.logInfo("model response", { body }).pipe(Effect.annotateLogs("sessionId", id), Effect.provide(LogLive))
+ *
+ * // lines bounded at 64 KiB in app.log, whole responses (up to 4 MiB) in their own files
+ * const Lines = AsyncLogger.layer().pipe(Layer.provide(FileSink.layer({ path: "logs/app.log" })))
+ * const Responses = AsyncLogger.layer({ replace: false, maxRecordBytes: 4 * 1024 * 1024 }).pipe(
+ *   Layer.provide(DirectorySink.layer({ dir: "logs/responses", compress: "gzip" }))
+ * )
+ * const Both = Layer.merge(Lines, Responses)
  * ```
  *
  * @since 0.2.0

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { gunzipSync } from "node:zlib"
-import { AsyncLogger, DirectorySink, Format, LogRecord } from "../src/index.js"
+import { AsyncLogger, DirectorySink, FileSink, Format, LogRecord } from "../src/index.js"
 import { listRecordFiles, readDirectoryRecords } from "../src/internal/directory/read.js"
 import { tempDir } from "./helpers.js"
 
@@ -176,5 +176,24 @@ describe("DirectorySink", () => {
       fs.writeFileSync(file, "")
       const exit = yield* Effect.exit(Layer.build(DirectorySink.layer({ dir: path.join(file, "sub") })).pipe(Effect.scoped))
       expect(Exit.isFailure(exit) && String(exit.cause)).toContain(`directory(${path.join(file, "sub")}): cannot create: ENOTDIR`)
+    }))
+})
+
+describe("DirectorySink beside a line sink", () => {
+  it.effect("large payloads whole in the directory, bounded in the line file: a second AsyncLogger with its own maxRecordBytes", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(tempDir(), "app.log")
+      const Lines = AsyncLogger.layer().pipe(Layer.provide(FileSink.layer({ path: file })))
+      const Responses = AsyncLogger.layer({ replace: false, maxRecordBytes: 1024 * 1024 }).pipe(Layer.provide(DirectorySink.layer({ dir })))
+      const body = "x".repeat(200 * 1024)
+      yield* Effect.logInfo("model response", { body }).pipe(Effect.provide(Layer.merge(Lines, Responses)))
+      const [name] = fs.readdirSync(dir)
+      expect(JSON.parse(fs.readFileSync(path.join(dir, name!), "utf8")).fields.body).toBe(body)
+      const lines = fs.readFileSync(file, "utf8").trimEnd().split("\n")
+      expect(lines).toHaveLength(1)
+      // the line sink's record is bounded by its logger's default maxRecordBytes (64 KiB)
+      expect(Buffer.byteLength(lines[0]!)).toBeLessThanOrEqual(65_536)
+      expect(lines[0]).toContain("model response")
     }))
 })
