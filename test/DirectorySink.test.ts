@@ -2,11 +2,13 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as crypto from "node:crypto"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { gunzipSync } from "node:zlib"
-import { AsyncLogger, DirectorySink, FileSink, Format, LogRecord } from "../src/index.js"
+import { AsyncLogger, DirectorySink, FileSink, Format, LogRecord, Reader } from "../src/index.js"
 import { listRecordFiles, readDirectoryRecords } from "../src/internal/directory/read.js"
 import { tempDir } from "./helpers.js"
 
@@ -195,5 +197,43 @@ describe("DirectorySink beside a line sink", () => {
       // the line sink's record is bounded by its logger's default maxRecordBytes (64 KiB)
       expect(Buffer.byteLength(lines[0]!)).toBeLessThanOrEqual(65_536)
       expect(lines[0]).toContain("model response")
+    }))
+})
+
+/** `logfiber cat` in this process: stdout text, stderr text, exit code. */
+const cat = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  Effect.gen(function*() {
+    let out = ""
+    let err = ""
+    const code = yield* Reader.cat(["cat", ...args], { out: async (t) => void (out += t), err: (t) => void (err += t), env })
+    return { out, err, code }
+  })
+
+describe("logfiber cat on a DirectorySink directory", () => {
+  it.effect("groups, gzip and encryption merged in time order with a line file beside; filters as for lines; a bad file named, the rest printed", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const key = crypto.randomBytes(32)
+      const sink = yield* DirectorySink.make({ dir, groupBy: "session", compress: "gzip", encryption: { key: Redacted.make<Uint8Array>(key) } })
+      const records = Array.from({ length: 60 }, (_, i) =>
+        LogRecord.make({ seq: i + 1, time: 1_000_000 + i * 10, level: i % 10 === 0 ? "ERROR" : "INFO", message: `response ${i}`, annotations: { session: `s${i % 4}` } }))
+      yield* sink.write(records.filter((r) => r.seq % 2 === 1))
+      // a line file in the same directory holds the even records
+      fs.writeFileSync(path.join(dir, "app.log"), records.filter((r) => r.seq % 2 === 0).map((r) => Format.json(r) + "\n").join(""))
+      const all = yield* cat([dir, "--key-env", "K"], { K: key.toString("base64") })
+      expect(all.err).toBe("")
+      expect(all.code).toBe(0)
+      expect(all.out.trimEnd().split("\n").map((l) => JSON.parse(l).message)).toEqual(records.map((r) => r.message))
+      const errors = yield* cat([dir, "--key-env", "K", "--level", "error", "--format", "logfmt"], { K: key.toString("base64") })
+      expect(errors.out.trimEnd().split("\n")).toHaveLength(6)
+      // one record file damaged: reported with its name and block; the other 29 + 30 still printed
+      const victim = listRecordFiles(dir)[3]!
+      const bytes = fs.readFileSync(victim)
+      bytes[bytes.length - 1]! ^= 1
+      fs.writeFileSync(victim, bytes)
+      const damaged = yield* cat([dir, "--key-env", "K"], { K: key.toString("base64") })
+      expect(damaged.code).toBe(1)
+      expect(damaged.err).toContain(`${victim}: block 1 (byte offset 0): authentication failed`)
+      expect(damaged.out.trimEnd().split("\n")).toHaveLength(59)
     }))
 })

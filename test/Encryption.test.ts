@@ -3,11 +3,12 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
-import { spawn } from "node:child_process"
+import * as Layer from "effect/Layer"
+import { spawn, spawnSync } from "node:child_process"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { DirectorySink, Encryption, FileSink, LogRecord } from "../src/index.js"
+import { AsyncLogger, DirectorySink, Encryption, FileSink, LogRecord } from "../src/index.js"
 import { readDirectoryRecords } from "../src/internal/directory/read.js"
 import { tempDir } from "./helpers.js"
 
@@ -183,4 +184,71 @@ describe("Encryption", () => {
       }
       for (const bytes of raw) expect(bytes.includes(key)).toBe(false)
     }), 60_000)
+})
+
+/** `logfiber cat` run as a real child process (the package's bin). */
+const catBin = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  spawnSync(process.execPath, ["bin/logfiber.mjs", "cat", ...args], { encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 })
+
+describe("logfiber cat --key-env", () => {
+  it.effect("encrypted rotated files (gzip before encryption): nothing readable raw, every record back in order with the key", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(dir, "app.log")
+      const key = crypto.randomBytes(32)
+      const encryption: Encryption.Options = { key: Redacted.make<Uint8Array>(key) }
+      yield* Effect.forEach(Array.from({ length: 5_000 }, (_, i) => i), (i) => Effect.logInfo(`confidential ${i}`, { i }), { discard: true }).pipe(
+        Effect.provide(AsyncLogger.layer({ batchSize: 100 }).pipe(Layer.provide(FileSink.layer({ path: file, encryption, rotate: { maxBytes: 8 * 1024, compress: "gzip" } }))))
+      )
+      const names = fs.readdirSync(dir)
+      expect(names.length).toBeGreaterThan(2)
+      expect(names.some((n) => n.endsWith(".gz"))).toBe(false)
+      for (const name of names) expect(fs.readFileSync(path.join(dir, name)).includes("confidential")).toBe(false)
+      const run = catBin([dir, "--key-env", "TEST_LOG_KEY"], { TEST_LOG_KEY: key.toString("base64") })
+      expect(run.stderr).toBe("")
+      expect(run.status).toBe(0)
+      const lines = run.stdout.trimEnd().split("\n")
+      expect(lines.map((l) => JSON.parse(l).fields.i)).toEqual(Array.from({ length: 5_000 }, (_, i) => i))
+      // without the key: each file named with its first block, exit 1
+      const none = catBin([dir], {})
+      expect(none.status).toBe(1)
+      expect(none.stderr).toContain(`${file}: block 1 (byte offset 0): no key for key id`)
+    }), 60_000)
+
+  it.effect("a wrong key, a flipped byte and a truncated last block: each named with file and block, exit 1, the rest printed", () =>
+    Effect.gen(function*() {
+      const key = newKey()
+      const keyText = Buffer.from(Redacted.value(key.key)).toString("base64")
+      const wrongFile = yield* encryptedFile(key, 3)
+      const flippedFile = yield* encryptedFile(key, 3)
+      const tornFile = yield* encryptedFile(key, 3)
+      const flipped = fs.readFileSync(flippedFile)
+      flipped[flipped.length - 3]! ^= 0x80 // in block 3's tag
+      fs.writeFileSync(flippedFile, flipped)
+      fs.truncateSync(tornFile, fs.statSync(tornFile).size - 40)
+      const wrong = catBin([wrongFile, "--key-env", "K"], { K: crypto.randomBytes(32).toString("base64") })
+      expect(wrong.status).toBe(1)
+      expect(wrong.stderr).toMatch(/block 1 \(byte offset 0\): no key for key id/)
+      const both = catBin([flippedFile, tornFile, "--key-env", "K"], { K: keyText })
+      expect(both.status).toBe(1)
+      expect(both.stderr).toContain(`${flippedFile}: block 3 (byte offset`)
+      expect(both.stderr).toContain("authentication failed: wrong key, or the block was modified")
+      expect(both.stderr).toContain(`${tornFile}: block 3 (byte offset`)
+      expect(both.stderr).toContain("truncated block")
+      // blocks 1 and 2 of each file: 2 x 20 records
+      expect(both.stdout.trimEnd().split("\n")).toHaveLength(40)
+      expect(`${wrong.stderr}${both.stderr}`).not.toContain(keyText)
+    }), 60_000)
+
+  it.effect("bad --key-env: the variable named, never its value; exit 2", () =>
+    Effect.gen(function*() {
+      const missing = catBin(["/tmp", "--key-env", "NOT_SET_ANYWHERE"], {})
+      expect(missing.status).toBe(2)
+      expect(missing.stderr).toContain("--key-env NOT_SET_ANYWHERE: the variable is not set")
+      const value = Buffer.alloc(16, 1).toString("base64")
+      const short = catBin(["/tmp", "--key-env", "SHORT_KEY"], { SHORT_KEY: value })
+      expect(short.status).toBe(2)
+      expect(short.stderr).toContain("--key-env SHORT_KEY: expected base64 of 32 bytes, got 16 bytes")
+      expect(short.stderr).not.toContain(value)
+    }))
 })
