@@ -135,6 +135,17 @@ describe("DirectorySink", () => {
       ])
     }))
 
+  it.effect("the directory deleted while running: created again by the next batch", () =>
+    Effect.gen(function*() {
+      const dir = path.join(tempDir(), "gone")
+      const sink = yield* DirectorySink.make({ dir, groupBy: "s" })
+      yield* sink.write([LogRecord.make({ seq: 1, message: "before", annotations: { s: "a" } })])
+      fs.rmSync(dir, { recursive: true })
+      yield* sink.write([LogRecord.make({ seq: 2, message: "after", annotations: { s: "a" } })])
+      const [name] = fs.readdirSync(path.join(dir, "a"))
+      expect(JSON.parse(fs.readFileSync(path.join(dir, "a", name!), "utf8")).message).toBe("after")
+    }))
+
   it.effect("format and extension: a line format gives .log files; writeSync writes the same way", () =>
     Effect.gen(function*() {
       const dir = tempDir()
