@@ -102,6 +102,17 @@ describe("Encryption", () => {
       expect(decryptedLines(blocks)).toHaveLength(20)
     }))
 
+  it.effect("a torn last block, then a restart appending to the same file: the torn block reported, every block after it read", () =>
+    Effect.gen(function*() {
+      const key = newKey()
+      const file = yield* encryptedFile(key, 2)
+      fs.truncateSync(file, fs.statSync(file).size - 7)
+      yield* Effect.scoped(Effect.flatMap(FileSink.make({ path: file, encryption: key }), (s) => s.write(batchOf(100, 10))))
+      const { blocks, errors } = yield* Encryption.decryptFile(file, Encryption.keyRing([key]))
+      expect(errors.map((e) => e.block)).toEqual([2])
+      expect(decryptedLines(blocks).map((l) => JSON.parse(l).seq)).toEqual([...batchOf(0, 10), ...batchOf(100, 10)].map((r) => r.seq))
+    }))
+
   it.effect("key rotation: a file written with an old then a new key reads with both keys given", () =>
     Effect.gen(function*() {
       const old = newKey("2026-10")

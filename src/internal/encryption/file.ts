@@ -1,5 +1,5 @@
 import { gunzipSync } from "node:zlib"
-import { type BlockKey, decodeBlock, describeFailure, encodeBlock, FLAG_GZIP } from "./frame.js"
+import { type BlockKey, decodeBlock, describeFailure, encodeBlock, FLAG_GZIP, MAGIC } from "./frame.js"
 
 /** Keys a reader holds, by key id. */
 export type KeyRing = ReadonlyMap<string, Uint8Array>
@@ -23,8 +23,8 @@ export const sealBlock = (key: BlockKey, plaintext: Uint8Array, gzipped = false)
   encodeBlock(key, plaintext, gzipped ? FLAG_GZIP : 0)
 
 /**
- * Decrypt every block of `data` (the bytes of `file`). A block that fails authentication is
- * reported and skipped (its extent is known); a torn or unrecognisable block ends the file.
+ * Decrypt every block of `data` (the bytes of `file`). A block that cannot be read (wrong key,
+ * modified, torn, not a block) is reported and reading goes on at the next block magic.
  * Blocks compressed before encryption are gunzipped.
  */
 export const decryptData = (file: string, data: Buffer, keys: KeyRing): DecryptedData => {
@@ -36,8 +36,11 @@ export const decryptData = (file: string, data: Buffer, keys: KeyRing): Decrypte
     const decoded = decodeBlock(data, offset, keys)
     if (decoded._tag === "failed") {
       errors.push({ file, block, offset, reason: describeFailure(decoded.failure, ids) })
-      if (decoded.next === undefined) break
-      offset = decoded.next
+      // go on at the next block start: a torn block may be followed by blocks appended after a
+      // restart, whose length field it does not know; a valid block cannot authenticate falsely
+      const resume = data.indexOf(MAGIC, offset + 1)
+      if (resume === -1) break
+      offset = resume
       continue
     }
     offset = decoded.next

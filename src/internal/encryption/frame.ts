@@ -63,22 +63,18 @@ export type BlockFailure =
   | { readonly _tag: "unknownKey"; readonly keyId: string }
   | { readonly _tag: "authentication" }
 
-/** One parsed block: its plaintext, or why it failed; `next` is where the following block starts. */
+/** One parsed block: its plaintext and where the following block starts, or why it failed. */
 export type DecodedBlock =
   | { readonly _tag: "ok"; readonly offset: number; readonly next: number; readonly flags: number; readonly plaintext: Buffer }
-  | { readonly _tag: "failed"; readonly offset: number; readonly next: number | undefined; readonly failure: BlockFailure }
+  | { readonly _tag: "failed"; readonly offset: number; readonly failure: BlockFailure }
 
 /** Whether `data` starts like an encrypted block (cheap test for readers). */
 export const isEncrypted = (data: Uint8Array): boolean =>
   data.length >= MAGIC.length && MAGIC.equals(Buffer.from(data.buffer, data.byteOffset, MAGIC.length))
 
-/**
- * Decode the block at `offset`. `next` is set whenever the block's extent is known (an
- * authentication failure leaves the following blocks readable); a torn or unrecognisable
- * block ends the file.
- */
+/** Decode the block at `offset` with the key its key id names. */
 export const decodeBlock = (data: Buffer, offset: number, keys: ReadonlyMap<string, Uint8Array>): DecodedBlock => {
-  const fail = (failure: BlockFailure, next?: number): DecodedBlock => ({ _tag: "failed", offset, next, failure })
+  const fail = (failure: BlockFailure): DecodedBlock => ({ _tag: "failed", offset, failure })
   const left = data.length - offset
   if (left < FIXED_HEAD) {
     return isPrefixOfMagic(data, offset) ? fail({ _tag: "torn", detail: `${left} bytes of a header` }) : fail({ _tag: "badMagic" })
@@ -95,7 +91,7 @@ export const decodeBlock = (data: Buffer, offset: number, keys: ReadonlyMap<stri
   const next = offset + total
   const keyId = data.toString("utf8", offset + FIXED_HEAD, offset + FIXED_HEAD + idLength)
   const key = keys.get(keyId)
-  if (key === undefined) return fail({ _tag: "unknownKey", keyId }, next)
+  if (key === undefined) return fail({ _tag: "unknownKey", keyId })
   const nonceAt = offset + FIXED_HEAD + idLength
   try {
     const decipher = crypto.createDecipheriv("aes-256-gcm", key, data.subarray(nonceAt, nonceAt + NONCE_BYTES))
@@ -105,7 +101,7 @@ export const decodeBlock = (data: Buffer, offset: number, keys: ReadonlyMap<stri
     return { _tag: "ok", offset, next, flags: data[offset + 5]!, plaintext }
   } catch {
     // node's message ("Unsupported state or unable to authenticate data") says nothing of the key
-    return fail({ _tag: "authentication" }, next)
+    return fail({ _tag: "authentication" })
   }
 }
 

@@ -101,7 +101,8 @@ export class RotatingFile {
   }
 
   private openFile(): ActiveFile {
-    return openActive(this.names.active, this.names.dir, this.mode)
+    // an encrypted file is blocks: a newline appended to end a torn line would break the framing
+    return openActive(this.names.active, this.names.dir, this.mode, this.seal === undefined)
   }
 
   /** Make `file` the active file (the previous descriptor is closed by the caller). */
