@@ -78,6 +78,14 @@ export interface Options {
  */
 export const prettyJson: Format.Format = (record) => JSON.stringify(JSON.parse(Format.json(record)), null, 2)
 
+/** A record's file: its place, given once, and the state of its write. */
+interface Entry {
+  readonly dir: string
+  readonly name: string
+  done: boolean
+  pending?: Promise<void> | undefined
+}
+
 const gzip = promisify(zlib.gzip)
 const GZIP_LEVEL = 6
 
@@ -125,7 +133,7 @@ export const make = (options: Options): Effect.Effect<LogSink.LogSinkService, Lo
       (options.compress === "gzip" ? ".gz" : "") + (seal !== undefined ? ".enc" : "")
     const runId = makeRunId()
     const clock = new MicroClock()
-    const names = new WeakMap<LogRecord, { readonly dir: string; readonly name: string; done: boolean }>()
+    const names = new WeakMap<LogRecord, Entry>()
     const made = new Set<string>([root])
     const ensureDir = (dir: string) => fs.promises.mkdir(dir, { recursive: true }).then(() => void made.add(dir))
 
@@ -142,7 +150,7 @@ export const make = (options: Options): Effect.Effect<LogSink.LogSinkService, Lo
     const nameOf = (record: LogRecord) => {
       let entry = names.get(record)
       if (entry === undefined) {
-        entry = { dir: groupDir(record), name: fileName(record, clock.micros(record.time), runId, extension), done: false }
+        entry = { dir: groupDir(record), name: fileName(record, clock.micros(record.time), runId, extension), done: false, pending: undefined }
         names.set(record, entry)
       }
       return entry
@@ -150,14 +158,24 @@ export const make = (options: Options): Effect.Effect<LogSink.LogSinkService, Lo
     const text = (record: LogRecord): Buffer => Buffer.from(format(record) + "\n", "utf8")
     const finish = (plain: Buffer, gzipped: boolean): Uint8Array => seal === undefined ? plain : seal(plain, gzipped)
 
-    const writeOne = async (record: LogRecord): Promise<void> => {
-      const entry = nameOf(record)
-      if (entry.done) return
+    const persist = async (record: LogRecord, entry: Entry): Promise<void> => {
       const plain = text(record)
       const body = options.compress === "gzip" ? finish(await gzip(plain, { level: GZIP_LEVEL }), true) : finish(plain, false)
       if (!made.has(entry.dir)) await ensureDir(entry.dir)
       await writeTarget({ dir: entry.dir, name: entry.name, body } satisfies Target, options.mode ?? 0o640, ensureDir)
-      entry.done = true
+    }
+    // a retry after a timeout joins the write still in flight instead of writing a second copy
+    const writeOne = (record: LogRecord): Promise<void> => {
+      const entry = nameOf(record)
+      if (entry.done) return Promise.resolve()
+      entry.pending ??= persist(record, entry).then(
+        () => void (entry.done = true),
+        (error: unknown) => {
+          entry.pending = undefined
+          throw error
+        }
+      )
+      return entry.pending
     }
     const writeSync = (batch: ReadonlyArray<LogRecord>): void => {
       for (const record of batch) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as crypto from "node:crypto"
@@ -133,6 +134,21 @@ describe("DirectorySink", () => {
         "2026-11-30T09-15-02.123003Z-000000000044",
         "2026-11-30T09-15-02.123004Z-000000000045"
       ])
+    }))
+
+  it.effect("a write interrupted mid-batch (writeTimeout) then retried: each record in exactly one file", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const sink = yield* DirectorySink.make({ dir, compress: "gzip", concurrency: 8 })
+      const batch = Array.from({ length: 200 }, (_, i) => LogRecord.make({ seq: i + 1, time: 5_000, message: `r${i}`, fields: { pad: "y".repeat(4096) } }))
+      const first = yield* Effect.fork(sink.write(batch))
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
+      yield* Fiber.interrupt(first)
+      yield* sink.write(batch)
+      const names = fs.readdirSync(dir)
+      expect(names.filter((n) => n.endsWith(".tmp"))).toEqual([])
+      expect(names).toHaveLength(200)
+      expect(new Set(names.map((n) => JSON.parse(gunzipSync(fs.readFileSync(path.join(dir, n))).toString()).seq)).size).toBe(200)
     }))
 
   it.effect("the directory deleted while running: created again by the next batch", () =>
