@@ -159,6 +159,12 @@ describe("Encryption", () => {
       const ok = yield* Effect.withConfigProvider(Encryption.config(), ConfigProvider.fromMap(new Map([["LOG_ENCRYPTION_KEY", good.toString("base64")]])))
       expect(Buffer.from(Redacted.value(ok.key)).equals(good)).toBe(true)
       expect(String(ok.key)).toBe("<redacted>")
+      const withId = yield* Effect.withConfigProvider(
+        Encryption.config("AUDIT_KEY", "AUDIT_KEY_ID"),
+        ConfigProvider.fromMap(new Map([["AUDIT_KEY", good.toString("base64url")], ["AUDIT_KEY_ID", "2026-11"]]))
+      )
+      expect(withId.keyId).toBe("2026-11")
+      expect(Buffer.from(Redacted.value(withId.key)).equals(good)).toBe(true)
     }))
 
   it.effect("the key, logged on purpose and in the environment of a real run, appears nowhere in its output, stderr, stats or files", () =>
