@@ -8,7 +8,7 @@ import { spawn, spawnSync } from "node:child_process"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { AsyncLogger, DirectorySink, Encryption, FileSink, LogRecord } from "../src/index.js"
+import { AsyncLogger, DirectorySink, Encryption, FileSink, LogRecord, SinkFromEnv } from "../src/index.js"
 import { readDirectoryRecords } from "../src/internal/directory/read.js"
 import { tempDir } from "./helpers.js"
 
@@ -165,6 +165,24 @@ describe("Encryption", () => {
       )
       expect(withId.keyId).toBe("2026-11")
       expect(Buffer.from(Redacted.value(withId.key)).equals(good)).toBe(true)
+    }))
+
+  it.effect("SinkFromEnv: LOG_SINK=file with LOG_ENCRYPTION_KEY encrypts the file; a bad key names the variable only", () =>
+    Effect.gen(function*() {
+      const file = path.join(tempDir(), "env.log")
+      const key = crypto.randomBytes(32)
+      const env = (value: string) => ConfigProvider.fromMap(new Map([["LOG_SINK", "file"], ["LOG_FILE", file], ["LOG_ENCRYPTION_KEY", value]]))
+      yield* Effect.logInfo("from the environment").pipe(
+        Effect.provide(AsyncLogger.layer().pipe(Layer.provide(SinkFromEnv.layer))),
+        Effect.withConfigProvider(env(key.toString("base64")))
+      )
+      expect(fs.readFileSync(file).includes("from the environment")).toBe(false)
+      const { blocks, errors } = yield* Encryption.decryptFile(file, Encryption.keyRing([{ key: Redacted.make<Uint8Array>(key) }]))
+      expect(errors).toEqual([])
+      expect(JSON.parse(decryptedLines(blocks)[0]!).message).toBe("from the environment")
+      const bad = yield* Effect.exit(Layer.build(SinkFromEnv.layer).pipe(Effect.scoped, Effect.withConfigProvider(env("c2hvcnQ="))))
+      expect(Exit.isFailure(bad) && String(bad.cause)).toContain("LOG_ENCRYPTION_KEY: expected base64 of 32 bytes, got 5 bytes")
+      expect(String(Exit.isFailure(bad) && bad.cause)).not.toContain("c2hvcnQ=")
     }))
 
   it.effect("the key, logged on purpose and in the environment of a real run, appears nowhere in its output, stderr, stats or files", () =>
