@@ -190,7 +190,7 @@ describe("AsyncLogger", () => {
           yield* Deferred.succeed(gate, undefined)
           yield* AsyncLogger.flush
           const after = yield* AsyncLogger.stats
-          expect(after.written + after.dropped + after.failed).toBe(1_000)
+          expect(after.written + after.dropped + after.failed + after.fallback).toBe(1_000)
           expect(after.pending).toBe(0)
           expect(written).toHaveLength(after.written)
           // dropping keeps what is queued: the first 100 (the capacity) are all there, in order,
@@ -211,7 +211,7 @@ describe("AsyncLogger", () => {
           yield* AsyncLogger.flush
           const stats = yield* AsyncLogger.stats
           expect(stats.dropped).toBeGreaterThan(0)
-          expect(stats.written + stats.dropped + stats.failed).toBe(1_000)
+          expect(stats.written + stats.dropped + stats.failed + stats.fallback).toBe(1_000)
           const seen = written.map((r) => r.fields.i as number)
           // the last 100 (the queue's capacity) are all there, in order
           expect(seen.slice(-100)).toEqual(Array.from({ length: 100 }, (_, i) => 900 + i))
@@ -237,7 +237,7 @@ describe("AsyncLogger", () => {
             yield* Deferred.succeed(gate, undefined)
             yield* AsyncLogger.flush
             const stats = yield* AsyncLogger.stats
-            expect(stats.written + stats.dropped + stats.failed).toBe(1_001)
+            expect(stats.written + stats.dropped + stats.failed + stats.fallback).toBe(1_001)
             expect(written).toHaveLength(stats.written)
           }).pipe(
             Effect.provide(
@@ -246,6 +246,30 @@ describe("AsyncLogger", () => {
           )
         }))
     }
+
+    it.effect("a sink without writeSync: a critical record on a full queue goes to stderr, counted as fallback", () =>
+      Effect.gen(function*() {
+        const gate = yield* Deferred.make<void>()
+        const written: Array<Record> = []
+        const sink = Layer.succeed(
+          LogSink.LogSink,
+          LogSink.make({ name: "async-only", write: (batch) => Effect.zipRight(Deferred.await(gate), Effect.sync(() => void written.push(...batch))) })
+        )
+        const [stats, stderr] = yield* captureStderr(
+          Effect.gen(function*() {
+            yield* burst(200)
+            yield* Effect.logError("disk almost full")
+            yield* Deferred.succeed(gate, undefined)
+            yield* AsyncLogger.flush
+            return yield* AsyncLogger.stats
+          }).pipe(Effect.provide(AsyncLogger.layer({ capacity: 100, batchSize: 10 }).pipe(Layer.provide(sink))))
+        )
+        expect(stats.fallback).toBe(1)
+        expect(stats.offered).toBe(stats.written + stats.dropped + stats.failed + stats.fallback + stats.pending)
+        expect(written).toHaveLength(stats.written)
+        expect(written.some((r) => r.message === "disk almost full")).toBe(false)
+        expect(stderr.join("")).toContain("disk almost full")
+      }))
 
     it.effect("sliding never evicts a critical record: it is written synchronously instead", () =>
       Effect.gen(function*() {
@@ -392,7 +416,7 @@ describe("AsyncLogger", () => {
         expect(yield* service!.stats).toMatchObject({ offered: 2, written: 2, pending: 0 })
       }))
 
-    it.effect("a fiber that logs after the Layer is gone: the record goes to stderr, counted as written", () =>
+    it.effect("a fiber that logs after the Layer is gone: the record goes to stderr, counted as fallback, not written", () =>
       Effect.gen(function*() {
         let service: AsyncLogger.AsyncLoggerService | undefined
         const [sink, stderr] = yield* captureStderr(
@@ -409,7 +433,7 @@ describe("AsyncLogger", () => {
         expect(sink.batches.flat().map((r) => r.message)).toEqual(["before"])
         const late = stderr.join("").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l).message)
         expect(late).toEqual(["from a finalizer"])
-        expect(yield* service!.stats).toMatchObject({ offered: 2, written: 2, dropped: 0, failed: 0 })
+        expect(yield* service!.stats).toMatchObject({ offered: 2, written: 1, fallback: 1, dropped: 0, failed: 0 })
       }))
 
     it.effect("a sink that hangs at shutdown: the timeout bounds it, the records are counted failed and reported", () =>

@@ -2,7 +2,7 @@
  * A fixed-capacity ring buffer of captured log calls. The hot path only does an array store
  * and two integer updates; no node allocation, no Chunk, no Effect.
  */
-export class RecordQueue<A> {
+export class RingBuffer<A> {
   private readonly items: Array<A | undefined>
   private readonly seqs: Float64Array
   private head = 0
