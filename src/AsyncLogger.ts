@@ -103,6 +103,15 @@ export const make = (
       } catch (error) {
         return Effect.die(error)
       }
+      if (resolved.mode === "sync" && sink.writeSync === undefined) {
+        return Effect.die(
+          new Error(
+            `logfiber: option mode "sync" needs a sink that can write synchronously (writeSync), ` +
+              `and sink ${sink.name} has none: its writes are asynchronous and cannot complete on the caller's fiber. ` +
+              `Use mode "async" (the default) with this sink, or a sink with writeSync (FileSink, ConsoleSink, TestSink).`
+          )
+        )
+      }
       return runtime.make(resolved, sink)
     }))
 

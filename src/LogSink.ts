@@ -25,6 +25,7 @@ import type * as LogLevel from "effect/LogLevel"
 import type * as Schedule from "effect/Schedule"
 import * as internalFanOut from "./internal/fanOut.js"
 import { labelOrdinal, type LevelInput, toLevel } from "./internal/levels.js"
+import { defaultRetry } from "./internal/options.js"
 import type { LogRecord } from "./LogRecord.js"
 
 /**
@@ -160,7 +161,7 @@ export function fanOut<E, R>(
         const context = yield* Layer.build(sink)
         services.push(Context.get(context, LogSink))
       }
-      return internalFanOut.make(services, options.retry ?? internalFanOut.defaultRetry)
+      return internalFanOut.make(services, options.retry ?? defaultRetry, (fields) => new SinkError(fields))
     })
   )
 }

@@ -4,6 +4,7 @@
  * The hot path only increments fields; metrics are updated from the writer, by deltas.
  */
 import * as Metric from "effect/Metric"
+import type { SinkStats } from "../LogSink.js"
 
 /** Counters since the Layer was built (see `AsyncLogger.Stats`). */
 export interface Stats {
@@ -23,6 +24,8 @@ export interface Stats {
   readonly batches: number
   /** Sink write attempts after the first. */
   readonly retries: number
+  /** Per sink, when the sink is made of several (`LogSink.fanOut`): what each wrote and failed. */
+  readonly sinks?: ReadonlyArray<SinkStats> | undefined
 }
 
 export const metrics = {

@@ -1,8 +1,12 @@
 /**
- * Everything the caller pays for: the `Logger`'s log function. It checks the level, copies the
- * seven parts of Effect's log options it needs (`capture`), inserts them into the ring buffer
- * and, when the writer waits for that many records, wakes it. On a full queue the record is
- * dropped and counted, or, at or above `criticalLevel`, written through the fallback path.
+ * Everything the caller pays for: the `Logger`'s log function. It copies the seven parts of
+ * Effect's log options it needs (`capture`), inserts them into the ring buffer and, when the
+ * writer waits for that many records, wakes it. There is no level check here: Effect's minimum
+ * level (which the Layer sets, and `Logger.withMinimumLogLevel` changes for a region) is the one
+ * filter. On a full queue a record is dropped and counted; one at or above `criticalLevel` goes
+ * through the fallback path (the sink's `writeSync`), or, for a sink without `writeSync`, into the
+ * reserve kept for them past `capacity` (so it still reaches the sink, in order), and only when
+ * that is full too to stderr.
  * No formatting, no Effect, no allocation beyond the captured call.
  */
 import type * as Logger from "effect/Logger"
@@ -68,8 +72,12 @@ export interface WriterSignal {
   wake(): void
 }
 
+/** Slots kept past `capacity` for critical records: a tenth of it, at least 64. */
+export const criticalReserve = (capacity: number): number => Math.max(64, Math.ceil(capacity / 10))
+
 export interface LogParts {
-  readonly minimumOrdinal: number
+  /** The bound for records below `criticalLevel`; `queue.capacity` adds the critical reserve. */
+  readonly capacity: number
   readonly criticalOrdinal: number
   readonly sliding: boolean
   readonly syncMode: boolean
@@ -82,21 +90,24 @@ export interface LogParts {
 
 /** The log function a `Logger.make` wraps: the whole hot path. */
 export const makeLog = (parts: LogParts) => {
-  const { accounting, backpressure, criticalOrdinal, fallback, minimumOrdinal, queue, sliding, syncMode, writer } = parts
+  const { accounting, backpressure, capacity, criticalOrdinal, fallback, queue, sliding, syncMode, writer } = parts
+  const enqueue = (captured: Captured, seq: number): void => {
+    queue.offer(captured, seq)
+    if (writer.waiter !== null && queue.size >= writer.wantSize) {
+      if (writer.wantSize > 1) backpressure.batchFilled = true
+      writer.wake()
+    }
+  }
   return (options: Logger.Logger.Options<unknown>): void => {
-    if (options.logLevel.ordinal < minimumOrdinal) return
     const seq = ++accounting.offered
     if (syncMode || writer.closing) return fallback.writeNow(capture(options), seq)
-    if (queue.size < queue.capacity) {
-      queue.offer(capture(options), seq)
-      if (writer.waiter !== null && queue.size >= writer.wantSize) {
-        if (writer.wantSize > 1) backpressure.batchFilled = true
-        writer.wake()
-      }
-      return
-    }
+    if (queue.size < capacity) return enqueue(capture(options), seq)
     // full: a record about to be dropped is not even copied
-    if (options.logLevel.ordinal >= criticalOrdinal) return fallback.writeNow(capture(options), seq)
+    if (options.logLevel.ordinal >= criticalOrdinal) {
+      if (queue.size === queue.capacity) return fallback.writeNow(capture(options), seq)
+      backpressure.reserveUsed = true
+      return enqueue(capture(options), seq)
+    }
     if (!sliding) {
       accounting.dropped++
       return

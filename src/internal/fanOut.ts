@@ -6,17 +6,11 @@
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import * as Schedule from "effect/Schedule"
+import type * as Schedule from "effect/Schedule"
 import type { LogRecord } from "../LogRecord.js"
-import type { LogSinkService, SinkStats } from "../LogSink.js"
-import { SinkError } from "../LogSink.js"
+import type { LogSinkService, SinkError, SinkStats } from "../LogSink.js"
 import { labelOrdinal } from "./levels.js"
 import { writeStderr } from "./stderr.js"
-
-/** The retry policy of a sink write unless told otherwise: exponential from 100 ms, 4 retries. */
-export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("100 millis").pipe(
-  Schedule.intersect(Schedule.recurs(4))
-)
 
 class Child {
   written = 0
@@ -79,12 +73,14 @@ const writeChild = (
 /** The fan-out service over already built child sinks. */
 export const make = (
   sinks: ReadonlyArray<LogSinkService>,
-  retry: Schedule.Schedule<unknown, unknown>
+  retry: Schedule.Schedule<unknown, unknown>,
+  // passed in, not imported: LogSink.ts imports this file
+  sinkError: (fields: { sink: string; reason: string; retryable?: boolean }) => SinkError
 ): LogSinkService => {
   const children = sinks.map((s) => new Child(s))
   const name = `fanOut(${sinks.map((s) => s.name).join(", ")})`
   const everyFailed = (failures: ReadonlyArray<string>) =>
-    new SinkError({ sink: name, reason: `every sink failed: ${failures.join("; ")}`, retryable: false })
+    sinkError({ sink: name, reason: `every sink failed: ${failures.join("; ")}`, retryable: false })
 
   const write = (batch: ReadonlyArray<LogRecord>): Effect.Effect<void, SinkError> =>
     Effect.suspend(() => {
@@ -107,7 +103,7 @@ export const make = (
     concurrency: "unbounded"
   }).pipe(Effect.flatMap((results) => {
     const failed = results.flatMap((r) => (r._tag === "Left" ? [r.left.message] : []))
-    return failed.length === 0 ? Effect.void : Effect.fail(new SinkError({ sink: name, reason: `flush: ${failed.join("; ")}` }))
+    return failed.length === 0 ? Effect.void : Effect.fail(sinkError({ sink: name, reason: `flush: ${failed.join("; ")}` }))
   }))
 
   const writeSync = (batch: ReadonlyArray<LogRecord>): void => {

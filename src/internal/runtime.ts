@@ -10,7 +10,7 @@ import type * as Scope from "effect/Scope"
 import type { LogSinkService } from "../LogSink.js"
 import { Accounting, type Stats } from "./accounting.js"
 import { Backpressure } from "./backpressure.js"
-import { type Captured, makeLog } from "./capture.js"
+import { type Captured, criticalReserve, makeLog } from "./capture.js"
 import { Fallback, guardNormalize } from "./fallback.js"
 import { makeNormalize } from "./normalize.js"
 import type { ResolvedOptions } from "./options.js"
@@ -27,11 +27,15 @@ export interface Runtime {
 export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Effect<Runtime, never, Scope.Scope> =>
   Effect.gen(function*() {
     const syncMode = options.mode === "sync"
-    const queue = new RingBuffer<Captured>(options.capacity)
-    const accounting = new Accounting()
+    // A sink with writeSync takes a critical record on a full queue at once (fallback.writeNow);
+    // one without gets a reserve past `capacity`, so the record still reaches it, in order.
+    const reserve = sink.writeSync === undefined ? criticalReserve(options.capacity) : 0
+    const queue = new RingBuffer<Captured>(options.capacity + reserve)
     const backpressure = new Backpressure(options.capacity, () => queue.size)
+    const accounting = new Accounting()
+
     const normalize = guardNormalize(makeNormalize({ redact: options.redact, maxRecordBytes: options.maxRecordBytes }))
-    const fallback = new Fallback(sink, accounting, normalize, syncMode)
+    const fallback = new Fallback(sink, accounting, normalize)
     const writer = new Writer({
       queue,
       accounting,
@@ -44,7 +48,7 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
       windowWait: yield* makeWindowWait(options.batchWindow)
     })
     const log = makeLog({
-      minimumOrdinal: options.minimumLevel.ordinal,
+      capacity: options.capacity,
       criticalOrdinal: options.criticalLevel.ordinal,
       sliding: options.overflow === "sliding",
       syncMode,
@@ -79,7 +83,9 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
 
     return {
       logger: Logger.make<unknown, void>(log),
-      stats: Effect.sync(() => accounting.stats(writer.pending())),
+      stats: sink.stats === undefined
+        ? Effect.sync(() => accounting.stats(writer.pending()))
+        : Effect.map(sink.stats, (sinks) => ({ ...accounting.stats(writer.pending()), sinks })),
       flush: writer.flush,
       underPressure: () => backpressure.underPressure()
     }

@@ -161,7 +161,8 @@ export class Writer implements WriterSignal {
       return sink.write(batch)
     })
     return attempt.pipe(
-      Effect.retry(this.parts.retry),
+      // a sink that says retrying cannot help (a fan-out whose sinks each retried) is not retried
+      Effect.retry({ schedule: this.parts.retry, while: (error) => error.retryable !== false }),
       Effect.matchCause({
         onSuccess: () => {
           accounting.written += n
