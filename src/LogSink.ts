@@ -205,12 +205,8 @@ const filterService = (sink: LogSinkService, level: LogLevel.LogLevel): LogSinkS
  * @since 0.1.0
  */
 export const withMinimumLevel: {
-  (level: LevelInput): {
-    <E, R>(sink: Layer.Layer<LogSink, E, R>): Layer.Layer<LogSink, E, R>
-    (sink: LogSinkService): LogSinkService
-  }
-  <E, R>(sink: Layer.Layer<LogSink, E, R>, level: LevelInput): Layer.Layer<LogSink, E, R>
-  (sink: LogSinkService, level: LevelInput): LogSinkService
+  (level: LevelInput): <S extends LogSinkService | Layer.Layer<LogSink, unknown, unknown>>(sink: S) => S
+  <S extends LogSinkService | Layer.Layer<LogSink, unknown, unknown>>(sink: S, level: LevelInput): S
 } = dual(2, (sink: LogSinkService | Layer.Layer<LogSink, unknown, unknown>, input: LevelInput) => {
   const level = toLevel("LogSink.withMinimumLevel level", input)
   if (!Layer.isLayer(sink)) return filterService(sink as LogSinkService, level)

@@ -11,9 +11,8 @@ import * as Logger from "effect/Logger"
 import * as Metric from "effect/Metric"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
-import { vi } from "vitest"
 import { AsyncLogger, LogRecord, LogSink, TestSink } from "../src/index.js"
-import { eventually, untilSleeping } from "./helpers.js"
+import { captureStderr, eventually, untilSleeping } from "./helpers.js"
 
 type Record = LogRecord.LogRecord
 
@@ -39,21 +38,6 @@ const burst = (n: number, level: "Info" | "Error" = "Info") =>
   )
 
 const accounted = (s: AsyncLogger.Stats) => s.written + s.dropped + s.failed + s.pending
-
-/** Captures what logfiber reports on stderr during `effect`. */
-const captureStderr = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.acquireUseRelease(
-    Effect.sync(() => {
-      const chunks: Array<string> = []
-      const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: unknown) => {
-        chunks.push(String(chunk))
-        return true
-      })
-      return { chunks, spy }
-    }),
-    ({ chunks }) => Effect.map(effect, (a) => [a, chunks] as const),
-    ({ spy }) => Effect.sync(() => spy.mockRestore())
-  )
 
 describe("AsyncLogger", () => {
   describe("batching", () => {

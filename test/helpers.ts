@@ -4,6 +4,7 @@ import * as Chunk from "effect/Chunk"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { vi } from "vitest"
 
 /** A fresh temporary directory, removed when the test process exits. */
 export const tempDir = (prefix = "logfiber-"): string => {
@@ -34,3 +35,18 @@ export const untilSleeping = Effect.gen(function*() {
   }
   return yield* Effect.dieMessage("no fiber went to sleep on the TestClock")
 })
+
+/** Captures what logfiber reports on stderr during `effect` (and keeps it off the test output). */
+export const captureStderr = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => {
+      const chunks: Array<string> = []
+      const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: unknown) => {
+        chunks.push(String(chunk))
+        return true
+      })
+      return { chunks, spy }
+    }),
+    ({ chunks }) => Effect.map(effect, (a) => [a, chunks] as const),
+    ({ spy }) => Effect.sync(() => spy.mockRestore())
+  )
