@@ -336,13 +336,17 @@ const shrink = (record: LogRecord, maxBytes: number, fixed: number): LogRecord =
 /**
  * A `Cause` as text with stacks. Effect's own rendering when every error in it is an `Error`
  * without extra fields (it adds span traces); otherwise each failure and defect rendered safely:
- * an Error's stack, own fields and cause chain, any other value its JSON.
+ * an Error's stack, own fields and cause chain, any other value its JSON. The errors of a cause
+ * with several (a parallel one) are separated by a blank line (`Format.pino` lists them all).
  */
 export const renderCause = (cause: Cause.Cause<unknown>): string => {
   try {
     const errors = [...Cause.failures(cause), ...Cause.defects(cause)]
-    if (errors.every(isPlainError)) return Cause.pretty(cause, { renderErrorCause: true })
-    const parts = errors.map((error) => renderError(error, []))
+    const plain = errors.every(isPlainError)
+    if (plain && errors.length <= 1) return Cause.pretty(cause, { renderErrorCause: true })
+    const parts = errors.map((error) =>
+      plain ? Cause.pretty(Cause.fail(error), { renderErrorCause: true }) : renderError(error, [])
+    )
     for (const id of Cause.interruptors(cause)) parts.push(`Interrupted by fiber ${FiberId.threadName(id)}`)
     return parts.join("\n\n")
   } catch {
