@@ -23,6 +23,7 @@ const fixtures = path.join(root, "test", "packaging", "fixtures")
 const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
   readonly exports: Record<string, string | Record<string, string>>
   readonly peerDependencies: Record<string, string>
+  readonly bin?: Record<string, string>
 }
 const installed = (name: string): string =>
   (JSON.parse(fs.readFileSync(path.join(root, "node_modules", name, "package.json"), "utf8")) as { version: string })
@@ -99,6 +100,8 @@ describe("packaging", () => {
           for (const file of Object.values(target)) expect(files, key).toContain(file.slice(2))
           expect(files, key).toContain(target["import"]!.slice(2) + ".map")
         }
+        // a command-line tool (package.json "bin") ships too
+        for (const [name, file] of Object.entries(pkg.bin ?? {})) expect(files, name).toContain(file.replace(/^\.\//, ""))
       }))
 
     it.effect("every exports entry imports under plain node, one per src/*.ts module", () =>
