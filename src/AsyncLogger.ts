@@ -46,7 +46,8 @@ import { LogSink } from "./LogSink.js"
  * `offered = written + dropped + failed + fallback + pending`. `written` counts records the
  * configured sink accepted; `fallback` records that went to stderr because the sink could not
  * take them synchronously; `retries` sink write attempts after the first; `batches` successful
- * batch writes.
+ * batch writes. With `LogSink.fanOut`, `written` counts records at least one sink accepted, and
+ * `sinks` has each sink's own `written`, `failed`, `retries` and `batches`.
  * @since 0.1.0
  */
 export type Stats = accounting.Stats
@@ -58,7 +59,10 @@ export type Stats = accounting.Stats
  */
 export const metrics = accounting.metrics
 
-/** A level name as Effect spells it (`"Debug"`, `"Info"`, ...) or a `LogLevel`. @since 0.1.0 */
+/**
+ * A level name as Effect spells it (`"Debug"`, `"Info"`, `"Warning"`, ...; `"Warn"` too, any
+ * case) or a `LogLevel`. @since 0.1.0
+ */
 export type LevelInput = internalOptions.LevelInput
 
 /**
