@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The one place the package's public entry points come from: every top-level `src/<Name>.ts`
-// is a public module, exported as `logfiber/<Name>` and re-exported by `src/index.ts`.
+// with a PascalCase name is a public module, exported as `logfiber/<Name>` and re-exported by
+// `src/index.ts` (lower-case files there, such as `src/bin.ts`, the CLI's entry, are not).
 // Adding a module = add `src/<Name>.ts`, add `export * as <Name> from "./<Name>.js"` to
 // `src/index.ts`, run `npm run exports` (rewrites package.json's `exports`) and commit both.
 // `npm run build` (and so `npm pack`, and the packaging test) runs this with `--check` and fails
@@ -13,7 +14,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const check = process.argv.includes("--check")
 
 const modules = fs.readdirSync(path.join(root, "src"))
-  .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && f !== "index.ts")
+  .filter((f) => /^[A-Z]\w*\.ts$/.test(f))
   .map((f) => f.slice(0, -".ts".length))
   .sort()
 

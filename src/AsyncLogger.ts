@@ -38,6 +38,7 @@ import * as accounting from "./internal/accounting.js"
 import { PressureScheduler } from "./internal/backpressure.js"
 import * as internalOptions from "./internal/options.js"
 import * as runtime from "./internal/runtime.js"
+import type * as writer from "./internal/writer.js"
 import type { LogRecord } from "./LogRecord.js"
 import { LogSink } from "./LogSink.js"
 
@@ -79,8 +80,15 @@ export type Options = internalOptions.Options
 export interface AsyncLoggerService {
   readonly logger: Logger.Logger<unknown, void>
   readonly stats: Effect.Effect<Stats>
-  readonly flush: Effect.Effect<void>
+  readonly flush: Effect.Effect<FlushResult>
 }
+
+/**
+ * What `flush` did within `flushTimeout`: `complete` when every record offered before it was
+ * settled and the sink flushed; else `pending` records were still queued or being written.
+ * @since 0.1.0
+ */
+export type FlushResult = writer.FlushResult
 
 /** @since 0.1.0 */
 export class AsyncLogger extends Context.Tag("logfiber/AsyncLogger")<AsyncLogger, AsyncLoggerService>() {}
@@ -114,6 +122,11 @@ export const make = (
               `and sink ${sink.name} has none: its writes are asynchronous and cannot complete on the caller's fiber. ` +
               `Use mode "async" (the default) with this sink, or a sink with writeSync (FileSink, ConsoleSink, TestSink).`
           )
+        )
+      }
+      if (resolved.durability === "critical-sync" && sink.writeSync === undefined) {
+        return Effect.dieMessage(
+          `logfiber: option durability "critical-sync" needs a sink with writeSync; sink ${sink.name} has none`
         )
       }
       return runtime.make(resolved, sink)
@@ -251,10 +264,16 @@ export const stats: Effect.Effect<Stats, never, AsyncLogger> = Effect.flatMap(As
 
 /**
  * Wait until every record offered before this call is written (or counted as dropped or
- * failed), then flush the sink. Does not wait for the batch window.
+ * failed), then flush the sink, within `flushTimeout`. Does not wait for the batch window.
+ * The result says whether it finished in time and, if not, how many of those records were
+ * still pending.
+ * @example
+ * ```ts
+ * const { complete, pending } = yield* AsyncLogger.flush
+ * ```
  * @since 0.1.0
  */
-export const flush: Effect.Effect<void, never, AsyncLogger> = Effect.flatMap(AsyncLogger, (s) => s.flush)
+export const flush: Effect.Effect<FlushResult, never, AsyncLogger> = Effect.flatMap(AsyncLogger, (s) => s.flush)
 
 /** Re-exported for sinks and formats written against the record type. @since 0.1.0 */
 export type { LogRecord }

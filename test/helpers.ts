@@ -1,10 +1,10 @@
+import { vi } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
 import * as Chunk from "effect/Chunk"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { vi } from "vitest"
 
 /** A fresh temporary directory, removed when the test process exits. */
 export const tempDir = (prefix = "logfiber-"): string => {
@@ -27,16 +27,20 @@ export const eventually = (condition: () => boolean, maxYields = 10_000): Effect
     return Effect.zipRight(Effect.yieldNow(), Effect.suspend(() => loop(n + 1)))
   })
 
-/** Wait until some fiber sleeps on the TestClock (so an adjust will reach it). */
-export const untilSleeping = Effect.gen(function*() {
-  for (let i = 0; i < 10_000; i++) {
-    if (Chunk.size(yield* TestClock.sleeps()) > 0) return
-    yield* Effect.yieldNow()
-  }
-  return yield* Effect.dieMessage("no fiber went to sleep on the TestClock")
-})
+/** Wait until `count` sleeps are pending on the TestClock (so an adjust will reach them). */
+export const untilSleeps = (count: number) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 10_000; i++) {
+      if (Chunk.size(yield* TestClock.sleeps()) >= count) return
+      yield* Effect.yieldNow()
+    }
+    return yield* Effect.dieMessage(`fewer than ${count} sleeps pending on the TestClock`)
+  })
 
-/** Captures what logfiber reports on stderr during `effect` (and keeps it off the test output). */
+/** Wait until some fiber sleeps on the TestClock (so an adjust will reach it). */
+export const untilSleeping = untilSleeps(1)
+
+/** Captures what logfiber reports on stderr during `effect`. */
 export const captureStderr = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.acquireUseRelease(
     Effect.sync(() => {

@@ -81,6 +81,8 @@ export interface LogParts {
   readonly criticalOrdinal: number
   readonly sliding: boolean
   readonly syncMode: boolean
+  /** `durability: "critical-sync"`: critical records are written, with the queue before them, before the call returns. */
+  readonly criticalSync: boolean
   readonly queue: RingBuffer<Captured>
   readonly accounting: Accounting
   readonly backpressure: Backpressure
@@ -90,7 +92,8 @@ export interface LogParts {
 
 /** The log function a `Logger.make` wraps: the whole hot path. */
 export const makeLog = (parts: LogParts) => {
-  const { accounting, backpressure, capacity, criticalOrdinal, fallback, queue, sliding, syncMode, writer } = parts
+  const { accounting, backpressure, capacity, criticalOrdinal, criticalSync, fallback, queue, sliding, syncMode, writer } =
+    parts
   const enqueue = (captured: Captured, seq: number): void => {
     queue.offer(captured, seq)
     if (writer.waiter !== null && queue.size >= writer.wantSize) {
@@ -101,6 +104,7 @@ export const makeLog = (parts: LogParts) => {
   return (options: Logger.Logger.Options<unknown>): void => {
     const seq = ++accounting.offered
     if (syncMode || writer.closing) return fallback.writeNow(capture(options), seq)
+    if (criticalSync && options.logLevel.ordinal >= criticalOrdinal) return fallback.drainNow(queue, capture(options), seq)
     if (queue.size < capacity) return enqueue(capture(options), seq)
     // full: a record about to be dropped is not even copied
     if (options.logLevel.ordinal >= criticalOrdinal) {

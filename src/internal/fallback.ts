@@ -14,6 +14,7 @@ import type { LogSinkService } from "../LogSink.js"
 import type { Accounting } from "./accounting.js"
 import { renderBatch } from "./lines.js"
 import type { LogCall as Captured, Normalize } from "./normalize.js"
+import type { RingBuffer } from "./ringBuffer.js"
 import { writeStderr } from "./stderr.js"
 
 /** The first line of a failure, for a one-line report. */
@@ -76,5 +77,30 @@ export class Fallback {
     }
     this.accounting.fallback++
     writeStderr(renderBatch(Format.json, [record]))
+  }
+
+  /**
+   * Write everything queued, then `captured` if given, in one synchronous sink write, now
+   * (`durability: "critical-sync"`, and the process's `exit` event). Without `writeSync`, or once
+   * closed, the records go to stderr and count as `fallback`. Bounded: at most the queue's capacity + 1.
+   */
+  drainNow(queue: RingBuffer<Captured>, captured?: Captured, seq?: number): void {
+    const batch: Array<LogRecord> = []
+    queue.drainInto(queue.size, (item, itemSeq) => void batch.push(this.normalize(item, itemSeq)))
+    if (captured !== undefined && seq !== undefined) batch.push(this.normalize(captured, seq))
+    if (batch.length === 0) return
+    const sink = this.sink
+    if (!this.closed && sink.writeSync !== undefined) {
+      try {
+        sink.writeSync(batch)
+        this.accounting.written += batch.length
+      } catch (error) {
+        this.accounting.failed += batch.length
+        toStderr(batch, `sink ${sink.name} failed a synchronous write (${String(error)}); ${batch.length} record(s) follow`)
+      }
+      return
+    }
+    this.accounting.fallback += batch.length
+    toStderr(batch, `sink ${sink.name} cannot write synchronously; ${batch.length} record(s) follow`)
   }
 }

@@ -71,6 +71,23 @@ export interface Options {
    * one key or index), `'headers["x-api-key"]'` (a key with special characters). Default none.
    */
   readonly redact?: ReadonlyArray<string> | undefined
+  /** One sink write attempt that has not ended after this fails and is retried. Default `"5 seconds"`. */
+  readonly writeTimeout?: Duration.DurationInput | undefined
+  /** Bound on `AsyncLogger.flush`. Default `"5 seconds"`. */
+  readonly flushTimeout?: Duration.DurationInput | undefined
+  /**
+   * `"batched"` (default): every record goes through the queue. `"critical-sync"`: a record at or
+   * above `criticalLevel` is written, with everything queued before it, through the sink's
+   * `writeSync` before the log call returns (for a file: handed to the kernel), so the error
+   * that precedes a crash is on disk. Needs a sink with `writeSync`.
+   */
+  readonly durability?: "batched" | "critical-sync" | undefined
+  /**
+   * Signals handled like SIGTERM (default none). Node's default for SIGHUP exits at once, losing
+   * what is queued; with `["SIGHUP"]` the process sends itself SIGTERM instead, so
+   * `NodeRuntime.runMain` interrupts the program and the logger drains.
+   */
+  readonly terminateOn?: ReadonlyArray<"SIGHUP" | "SIGUSR2" | "SIGBREAK"> | undefined
 }
 
 type Input<K extends keyof Options> = Exclude<Options[K], undefined>
@@ -221,6 +238,18 @@ export const specs = {
     expected: "key paths such as password, req.headers.authorization, *.token",
     check: (paths) => Array.isArray(paths) && validPaths(paths) ? Option.some(paths) : Option.none(),
     env: envVariable("LOG_REDACT", "comma-separated key paths such as password,req.headers.authorization,*.token", PathsText)
+  }),
+  writeTimeout: duration("5 seconds", "5 seconds", "LOG_WRITE_TIMEOUT"),
+  flushTimeout: duration("5 seconds", "5 seconds", "LOG_FLUSH_TIMEOUT"),
+  durability: {
+    ...oneOf(["batched", "critical-sync"], "batched"),
+    env: envVariable("LOG_DURABILITY", "batched or critical-sync", lower("batched", "critical-sync"))
+  },
+  terminateOn: spec<ReadonlyArray<"SIGHUP" | "SIGUSR2" | "SIGBREAK">, ReadonlyArray<"SIGHUP" | "SIGUSR2" | "SIGBREAK">>({
+    default: [],
+    expected: "a list of SIGHUP, SIGUSR2, SIGBREAK",
+    check: (signals) =>
+      Array.isArray(signals) && signals.every((s) => ["SIGHUP", "SIGUSR2", "SIGBREAK"].includes(s)) ? Option.some(signals) : Option.none()
   })
 } satisfies { readonly [K in keyof Required<Options>]: Spec<Input<K>, unknown> }
 

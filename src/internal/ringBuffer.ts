@@ -33,6 +33,19 @@ export class RingBuffer<A> {
     return this.size === 0 ? Infinity : this.seqs[this.head]!
   }
 
+  /** How many queued items have a seq of at most `target` (they are in seq order). */
+  countUpTo(target: number): number {
+    let lo = 0
+    let hi = this.size
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      const index = this.head + mid
+      if (this.seqs[index >= this.capacity ? index - this.capacity : index]! <= target) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
   /** Remove the oldest item (for the sliding strategy). */
   shift(): { readonly item: A; readonly seq: number } | undefined {
     if (this.size === 0) return undefined

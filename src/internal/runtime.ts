@@ -15,12 +15,19 @@ import { Fallback, guardNormalize } from "./fallback.js"
 import { makeNormalize } from "./normalize.js"
 import type { ResolvedOptions } from "./options.js"
 import { RingBuffer } from "./ringBuffer.js"
-import { makeWindowWait, Writer } from "./writer.js"
+import { type FlushResult, makeWindowWait, Writer } from "./writer.js"
+
+/** Run `f` on the process's `exit` event while the scope is open. */
+const onProcessExit = (f: () => void): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.acquireRelease(Effect.sync(() => void process.on("exit", f)), () => Effect.sync(() => void process.off("exit", f)))
+
+const onSignal = (signal: NodeJS.Signals, f: () => void): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.acquireRelease(Effect.sync(() => void process.on(signal, f)), () => Effect.sync(() => void process.off(signal, f)))
 
 export interface Runtime {
   readonly logger: Logger.Logger<unknown, void>
   readonly stats: Effect.Effect<Stats>
-  readonly flush: Effect.Effect<void>
+  readonly flush: Effect.Effect<FlushResult>
   readonly underPressure: () => boolean
 }
 
@@ -45,13 +52,17 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
       batchSize: options.batchSize,
       retry: options.retry,
       shutdownTimeout: options.shutdownTimeout,
-      windowWait: yield* makeWindowWait(options.batchWindow)
+      writeTimeout: options.writeTimeout,
+      flushTimeout: options.flushTimeout,
+      windowWait: yield* makeWindowWait(options.batchWindow),
+      runtime: yield* Effect.runtime<never>()
     })
     const log = makeLog({
       capacity: options.capacity,
       criticalOrdinal: options.criticalLevel.ordinal,
       sliding: options.overflow === "sliding",
       syncMode,
+      criticalSync: options.durability === "critical-sync",
       queue,
       accounting,
       backpressure,
@@ -69,6 +80,13 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
           Effect.ensuring(writer.stopWindow)
         )
       )
+
+    yield* onProcessExit(() => {
+      // process.exit() or an uncaught exception: no fiber runs again, so write what is queued now
+      writer.closing = true
+      fallback.drainNow(queue)
+    })
+    for (const signal of options.terminateOn) yield* onSignal(signal, () => process.kill(process.pid, "SIGTERM"))
 
     yield* Effect.addFinalizer(() =>
       Effect.zipRight(

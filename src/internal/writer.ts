@@ -27,8 +27,10 @@
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import type { LogRecord } from "../LogRecord.js"
 import type { LogSinkService } from "../LogSink.js"
@@ -40,6 +42,29 @@ import type { AnySchedule } from "./options.js"
 import type { RingBuffer } from "./ringBuffer.js"
 
 const NO_RECORDS: ReadonlyArray<LogRecord> = []
+
+/** False for a `SinkError` with `retryable: false`: retrying the same batch cannot help. */
+const retryable = (cause: Cause.Cause<unknown>): boolean => {
+  const failure = Cause.failureOption(cause)
+  if (failure._tag === "None") return true
+  const error = failure.value
+  return !(typeof error === "object" && error !== null && "retryable" in error && error.retryable === false)
+}
+
+/** A write attempt that did not end within `writeTimeout`. */
+class TimedOut extends Error {
+  constructor(after: Duration.Duration) {
+    super(`no answer within writeTimeout (${Duration.format(after)})`)
+  }
+}
+
+/** What `AsyncLogger.flush` could do within `flushTimeout`. */
+export interface FlushResult {
+  /** Every record offered before the flush was settled (written, dropped or failed) and the sink flushed. */
+  readonly complete: boolean
+  /** Of those records, how many were still queued or being written when the flush returned. */
+  readonly pending: number
+}
 
 interface FlushWaiter {
   readonly target: number
@@ -55,6 +80,12 @@ export interface WriterParts {
   readonly batchSize: number
   readonly retry: AnySchedule
   readonly shutdownTimeout: Duration.Duration
+  /** One write attempt that has not ended after this fails (and is retried). */
+  readonly writeTimeout: Duration.Duration
+  /** Bound on `flush`. */
+  readonly flushTimeout: Duration.Duration
+  /** The runtime sink writes run on (the Layer's: its Clock, its services). */
+  readonly runtime: Runtime.Runtime<never>
   /** One batch window: sleeps for the duration, or for the schedule's next step. */
   readonly windowWait: Effect.Effect<void>
 }
@@ -156,24 +187,27 @@ export class Writer implements WriterSignal {
     })
     this.inFlight = batch
     let attempts = 0
+    // Every way one attempt can end other than success (a failure, a defect, a synchronous throw,
+    // an interruption from inside the sink, no answer within writeTimeout) becomes one failure,
+    // so it is retried and then counted. The writer fiber's own interruption (shutdown) skips
+    // these handlers: the batch is then counted by `close`.
     const attempt = Effect.suspend(() => {
       if (attempts++ > 0) accounting.retries++
-      return sink.write(batch)
-    })
+      return this.attemptWrite(batch)
+    }).pipe(Effect.catchAllCause((cause) => Effect.fail(cause)))
     return attempt.pipe(
       // a sink that says retrying cannot help (a fan-out whose sinks each retried) is not retried
-      Effect.retry({ schedule: this.parts.retry, while: (error) => error.retryable !== false }),
+      Effect.retry({ schedule: this.parts.retry, while: retryable }),
       Effect.matchCause({
         onSuccess: () => {
           accounting.written += n
           accounting.batches++
         },
         onFailure: (cause) => {
-          if (Cause.isInterruptedOnly(cause)) return
           accounting.failed += n
           toStderr(
             batch,
-            `sink ${sink.name} failed after ${attempts} attempt(s): ${failureReason(cause)}; ${n} record(s) follow`
+            `sink ${sink.name} failed after ${attempts} attempt(s): ${failureReason(Cause.flatten(cause))}; ${n} record(s) follow`
           )
         }
       }),
@@ -185,6 +219,26 @@ export class Writer implements WriterSignal {
       }))
     )
   })
+
+  /**
+   * One `sink.write`, run synchronously on the writer's own runtime first: a sink that completes
+   * synchronously (the file sink) costs no fiber fork and the writer keeps the thread. Only a
+   * write that suspends is awaited, with `writeTimeout` (Effect's timeout forks, and forking on
+   * every batch made the writer yield to producers mid-burst, which then overflowed the queue).
+   */
+  private attemptWrite(batch: ReadonlyArray<LogRecord>): Effect.Effect<void, unknown> {
+    const exit = Runtime.runSyncExit(this.parts.runtime)(Effect.suspend(() => this.parts.sink.write(batch)))
+    if (Exit.isSuccess(exit)) return Effect.void
+    const defect = Cause.dieOption(exit.cause)
+    if (Option.isNone(defect) || !Runtime.isAsyncFiberException(defect.value)) return Effect.failCause(exit.cause)
+    const fiber = defect.value.fiber
+    const timeout = this.parts.writeTimeout
+    return Fiber.join(fiber).pipe(
+      Effect.timeoutFail({ duration: timeout, onTimeout: () => new TimedOut(timeout) }),
+      // a write we stopped waiting for (timeout, or the writer's own interruption) is stopped too
+      Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Fiber.interruptFork(fiber))
+    )
+  }
 
   private readonly loop: Effect.Effect<void> = Effect.gen(this, function*() {
     const { batchSize, queue } = this.parts
@@ -245,15 +299,34 @@ export class Writer implements WriterSignal {
     )
   )
 
-  /** Wait until every record offered so far is settled, then flush the sink. */
-  readonly flush: Effect.Effect<void> = Effect.suspend(() => {
+  /**
+   * Wait until every record offered so far is settled, then flush the sink, within
+   * `flushTimeout`. The result says whether that happened, and how many of those records were
+   * still queued or being written when the time ran out.
+   */
+  readonly flush: Effect.Effect<FlushResult> = Effect.suspend(() => {
     const target = this.parts.accounting.offered
-    if (this.settled(target)) return this.flushSink
-    return Effect.async<void>((resume) => {
-      this.flushWaiters.push({ target, resume: () => resume(Effect.void) })
+    const settle: Effect.Effect<void> = this.settled(target) ? Effect.void : Effect.async<void>((resume) => {
+      const waiter = { target, resume: () => resume(Effect.void) }
+      this.flushWaiters.push(waiter)
       this.wake()
-    }).pipe(Effect.zipRight(this.flushSink))
+      return Effect.sync(() => {
+        const i = this.flushWaiters.indexOf(waiter)
+        if (i >= 0) this.flushWaiters.splice(i, 1)
+      })
+    })
+    return Effect.zipRight(settle, this.flushSink).pipe(
+      Effect.timeoutOption(this.parts.flushTimeout),
+      Effect.map((done): FlushResult => ({ complete: Option.isSome(done), pending: this.unsettled(target) }))
+    )
   })
+
+  /** Records offered up to `target` that are still queued or being written. */
+  private unsettled(target: number): number {
+    let n = 0
+    for (const record of this.inFlight) if (record.seq <= target) n++
+    return n + this.parts.queue.countUpTo(target)
+  }
 
   /**
    * The Layer's finalizer: drain and flush within `shutdownTimeout`; what is left goes to

@@ -85,10 +85,13 @@ const VERSION_WARNING = /Executing an Effect versioned/
 
 describe("packaging", () => {
   layer(PackedLive, { timeout: "240 seconds" })((it) => {
-    it.effect("the tarball holds dist/, README, LICENSE and package.json, nothing else", () =>
+    it.effect("the tarball holds dist/, the bin, README, LICENSE and package.json, nothing else", () =>
       Effect.gen(function*() {
         const { files } = yield* PackedTag
-        const stray = files.filter((f) => !f.startsWith("dist/") && !["README.md", "LICENSE", "package.json"].includes(f))
+        const bins = Object.values(pkg.bin ?? {}).map((file) => file.replace(/^\.\//, ""))
+        const stray = files.filter((f) =>
+          !f.startsWith("dist/") && !["README.md", "LICENSE", "package.json", ...bins].includes(f)
+        )
         expect(stray).toEqual([])
         for (const dir of ["test/", "bench/", ".ci/", "scripts/", "src/", "examples/"]) {
           expect(files.filter((f) => f.startsWith(dir))).toEqual([])
@@ -107,7 +110,8 @@ describe("packaging", () => {
     it.effect("every exports entry imports under plain node, one per src/*.ts module", () =>
       Effect.gen(function*() {
         const { current } = yield* PackedTag
-        const modules = fs.readdirSync(path.join(root, "src")).filter((f) => f.endsWith(".ts") && f !== "index.ts")
+        // public modules are the PascalCase files of src/ (scripts/exports.mjs)
+        const modules = fs.readdirSync(path.join(root, "src")).filter((f) => /^[A-Z]\w*\.ts$/.test(f))
         const specifiers = Object.keys(pkg.exports).filter((k) => k !== "./package.json").map((k) =>
           k === "." ? "logfiber" : `logfiber/${k.slice(2)}`
         )
@@ -125,6 +129,11 @@ console.log("imported " + names.length)`
         const { records, result } = yield* runApp(current, ["app.mjs"], "esm.log")
         expect(records.map((r) => r.message)).toEqual(["esm line 1", "esm line 2", "esm line 3"])
         expect(result.stderr).toBe("")
+        // the installed command reads the file back
+        for (const name of Object.keys(pkg.bin ?? {})) {
+          const cat = yield* run(path.join(current.dir, "node_modules", ".bin", name), ["cat", "esm.log"], current.dir)
+          expect(cat.stdout, name).toContain("esm line 3")
+        }
       }))
 
     it.effect("a CommonJS program that requires the package writes its lines to the file", () =>
