@@ -25,11 +25,31 @@ export const openActive = (file: string, dir: string, mode: number): ActiveFile 
     // the umask may have narrowed the mode asked for: a new file gets exactly `mode`
     if (created) fs.fchmodSync(fd, mode)
     const stat = fs.fstatSync(fd)
-    return { fd, dev: stat.dev, ino: stat.ino, size: stat.size, mtime: stat.mtimeMs }
+    const size = stat.size + endTornLine(file, stat.size, fd)
+    return { fd, dev: stat.dev, ino: stat.ino, size, mtime: stat.mtimeMs }
   } catch (error) {
     fs.closeSync(fd)
     throw error
   }
+}
+
+/**
+ * A file that does not end with a newline was cut mid-line (a process killed during a write):
+ * end that line, so the next record starts on a line of its own instead of being glued to the
+ * torn one. Returns the bytes added (0 or 1).
+ */
+const endTornLine = (file: string, size: number, fd: number): number => {
+  if (size === 0) return 0
+  const last = Buffer.alloc(1)
+  const reader = fs.openSync(file, "r")
+  try {
+    fs.readSync(reader, last, 0, 1, size - 1)
+  } finally {
+    fs.closeSync(reader)
+  }
+  if (last[0] === 0x0a) return 0
+  fs.writeSync(fd, "\n")
+  return 1
 }
 
 export const closeQuietly = (fd: number): void => {
