@@ -29,6 +29,13 @@ export class Backpressure {
    */
   private readonly mark: number
 
+  /**
+   * Set when a critical record goes into the reserve past `capacity` (a sink without writeSync):
+   * that fiber gives way once, whether or not the writer was woken (it may not have run at all
+   * yet), so that a burst from one fiber does not fill the reserve before the writer's turn.
+   */
+  reserveUsed = false
+
   constructor(capacity: number, private readonly queued: () => number) {
     this.mark = Math.max(1, Math.floor(capacity / 2))
   }
@@ -38,6 +45,10 @@ export class Backpressure {
     if (this.batchFilled) {
       this.batchFilled = false
       return this.writerWoken
+    }
+    if (this.reserveUsed) {
+      this.reserveUsed = false
+      return true
     }
     return this.writerWoken && this.queued() >= this.mark
   }

@@ -13,7 +13,7 @@ import type * as Scope from "effect/Scope"
 import type { LogSinkService } from "../LogSink.js"
 import { Accounting, type Stats } from "./accounting.js"
 import { Backpressure } from "./backpressure.js"
-import { type Captured, makeLog } from "./capture.js"
+import { type Captured, criticalReserve, makeLog } from "./capture.js"
 import { Components } from "./components.js"
 import { Fallback, guardNormalize } from "./fallback.js"
 import { copyLimit, makeNormalize } from "./normalize.js"
@@ -40,11 +40,15 @@ export interface Runtime {
 export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Effect<Runtime, never, Scope.Scope> =>
   Effect.gen(function*() {
     const syncMode = options.mode === "sync"
-    const queue = new RingBuffer<Captured>(options.capacity)
-    const accounting = new Accounting()
+    // A sink with writeSync takes a critical record on a full queue at once (fallback.writeNow);
+    // one without gets a reserve past `capacity`, so the record still reaches it, in order.
+    const reserve = sink.writeSync === undefined ? criticalReserve(options.capacity) : 0
+    const queue = new RingBuffer<Captured>(options.capacity + reserve)
     const backpressure = new Backpressure(options.capacity, () => queue.size)
+    const accounting = new Accounting()
+
     const normalize = guardNormalize(makeNormalize({ redact: options.redact, maxRecordBytes: options.maxRecordBytes }))
-    const fallback = new Fallback(sink, accounting, normalize, syncMode)
+    const fallback = new Fallback(sink, accounting, normalize)
     const writer = new Writer({
       queue,
       accounting,
@@ -62,7 +66,7 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
     // sampling draws from a generator seeded here, from Effect's Random: a fixed Random fixes it
     const components = new Components(options, yield* Random.nextInt)
     const log = makeLog({
-      minimumOrdinal: options.minimumLevel.ordinal,
+      capacity: options.capacity,
       criticalOrdinal: options.criticalLevel.ordinal,
       sliding: options.overflow === "sliding",
       syncMode,
@@ -112,7 +116,9 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
       stats: Effect.sync(() => {
         accounting.observeQueue(queue.size)
         return accounting.stats(writer.pending())
-      }),
+      }).pipe(
+        Effect.zipWith(sink.stats ?? Effect.succeed(undefined), (stats, sinks) => sinks === undefined ? stats : { ...stats, sinks })
+      ),
       flush: Effect.zipRight(reportSuppressed, writer.flush),
       underPressure: () => backpressure.underPressure(),
       lowestLevel: components.lowestLevel
