@@ -19,6 +19,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import type { CaseResult } from "./lib.js"
 import { renderChart } from "./report/chart.js"
+import { manyFiberSpecs } from "./report/manyFibers.js"
 import { renderMarkdown, type HttpResult, type Results, updateReadme } from "./report/markdown.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -58,7 +59,8 @@ const others: ReadonlyArray<Spec> = [
   },
   { id: "concurrent", label: "logfiber: 500 fibers x 2,000", file: "logfiber.ts", variant: "concurrent" },
   { id: "sustained", label: "logfiber: 50,000 records/s for 10 s", file: "logfiber.ts", variant: "sustained" },
-  { id: "slow-sink", label: "logfiber: sink write takes 1.5 s", file: "slowSink.ts", variant: "" }
+  { id: "slow-sink", label: "logfiber: sink write takes 1.5 s", file: "slowSink.ts", variant: "" },
+  ...manyFiberSpecs
 ]
 
 // Every case runs as one plain ESM bundle built by esbuild (its dependencies included, as an

@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs"
 import type { CaseResult } from "../lib.js"
+import { manyFiberTargets } from "./manyFibers.js"
 
 export interface Machine {
   readonly cpu: string
@@ -138,6 +139,7 @@ export const targets = (results: Results): Array<Target> => {
       met: bad.length === 0
     })
   }
+  out.push(...manyFiberTargets((name) => find(results, name)))
   const none = httpMedian(results, "none")
   const withLogfiber = httpMedian(results, "logfiber")
   if (Number.isFinite(none) && Number.isFinite(withLogfiber)) {
