@@ -242,7 +242,7 @@ const install = (service: internal.AsyncLoggerRuntime, options: Options): Effect
     if (options.yieldOnPressure !== false) {
       yield* Effect.locallyScopedWith(
         FiberRef.currentScheduler,
-        (underlying) => new PressureScheduler(underlying, service.underPressure)
+        (underlying) => new PressureScheduler(underlying, service.backpressure)
       )
     }
   })

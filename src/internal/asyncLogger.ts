@@ -13,6 +13,7 @@ import type { LogRecord } from "../LogRecord.js"
 import type { LogSinkService } from "../LogSink.js"
 import { renderBatch } from "./lines.js"
 import { type LogCall, snapshotFields, snapshotParts } from "./normalize.js"
+import { Backpressure } from "./pressureScheduler.js"
 import { RecordQueue } from "./recordQueue.js"
 import { writeStderr } from "./stderr.js"
 
@@ -122,7 +123,7 @@ export interface AsyncLoggerRuntime {
   readonly logger: Logger.Logger<unknown, void>
   readonly stats: Effect.Effect<Stats>
   readonly flush: Effect.Effect<void>
-  readonly underPressure: () => boolean
+  readonly backpressure: Backpressure
 }
 
 export const make = (
@@ -131,7 +132,14 @@ export const make = (
 ): Effect.Effect<AsyncLoggerRuntime, never, Scope.Scope> =>
   Effect.gen(function*() {
     const queue = new RecordQueue<Captured>(options.capacity)
-    const batchSize = options.batchSize
+    // true from the moment the writer is woken until it runs: producers should give way
+    let writerWoken = false
+    let closing = false
+    // While the queue is full and the writer's turn is pending, fiber turns in the logger's scope
+    // wait for the writer (see pressureScheduler.ts); never once closing, when the writer may be gone.
+    const backpressure = new Backpressure(() => writerWoken && queue.size === queue.capacity && !closing)
+    // a full queue is a full batch: the writer never waits for more records than fit
+    const batchSize = Math.min(options.batchSize, options.capacity)
     const minOrdinal = options.minimumLevel.ordinal
     const criticalOrdinal = options.criticalLevel.ordinal
     const sliding = options.overflow === "sliding"
@@ -146,32 +154,9 @@ export const make = (
     let retries = 0
     // the batch being written (pending, flush and the shutdown path); released once written
     let inFlightBatch: ReadonlyArray<LogRecord> = NO_RECORDS
-    let closing = false
     let closed = false
     let waiter: (() => void) | null = null
     let wantSize = 1
-    // true from the moment the writer is woken until it runs: producers should give way
-    let writerWoken = false
-    // Half the queue: below it the writer gets its turn in the normal course of scheduling.
-    // A lower mark (one batch) made every runnable fiber yield once per batch: with 500
-    // producer fibers that was a yield per record, and a 10 x slower, 4 x larger burst.
-    const pressureMark = Math.max(1, Math.floor(options.capacity / 2))
-    // The fiber whose record fills a batch gives way once, at its next operation, so the writer
-    // takes the batch now rather than after that fiber's whole operation budget (~1,000 more
-    // records): fewer records wait in the queue, and a writer turn is one batch, not several.
-    // In a long burst from one fiber the yield is mostly absorbed: Effect's per-fiber runner can
-    // hold a second run task for that fiber, which resumes it before the writer's turn (in the 1M
-    // burst the writer finds ~1,500 records, not 512). Yielding until the writer has run fixed
-    // that, but doubled the writer turns that land inside a caller's log call (steady-state p99
-    // 2.1-2.5 -> 3.9-7.4 us, bench/micro/callerTail.ts) for no throughput gain: not kept.
-    let batchFilled = false
-    const underPressure = (): boolean => {
-      if (batchFilled) {
-        batchFilled = false
-        return writerWoken
-      }
-      return writerWoken && queue.size >= pressureMark
-    }
     const flushWaiters: Array<FlushWaiter> = []
 
     const wake = (): void => {
@@ -241,10 +226,15 @@ export const make = (
       if (syncMode || closing) return writeNow(capture(options), seq)
       if (queue.size < queue.capacity) {
         queue.offer(capture(options), seq)
-        if (waiter !== null && queue.size >= wantSize) {
-          if (wantSize > 1) batchFilled = true
+        const full = queue.size === queue.capacity
+        if (waiter !== null && (full || queue.size >= wantSize)) {
+          // the fiber whose record fills a batch gives way once, so the writer takes it now
+          if (wantSize > 1) backpressure.yieldOnce = true
           wake()
         }
+        // the fiber whose record fills the queue waits for the writer's turn (when it has one
+        // coming: a writer busy in a slow sink write is not waited for, later records drop)
+        if (full && writerWoken) backpressure.parkId = options.fiberId
         return
       }
       // full: a record about to be dropped is not even copied
@@ -309,6 +299,7 @@ export const make = (
         })
       }).pipe(Effect.ensuring(Effect.sync(() => {
         writerWoken = false
+        backpressure.yieldOnce = false
       })))
 
     const windowWait: Effect.Effect<void> = isSchedule(options.batchWindow)
@@ -328,6 +319,8 @@ export const make = (
       const n = queue.drainInto(batchSize, (captured, seq) => {
         batch.push(safeNormalize(captured, seq))
       })
+      // room again: parked producers run once the writer gives the thread back
+      backpressure.release()
       inFlightBatch = batch
       let attempts = 0
       const attempt = Effect.suspend(() => {
@@ -450,6 +443,7 @@ export const make = (
       Effect.gen(function*() {
         closing = true
         wake()
+        backpressure.release()
         // finalizers run uninterruptibly: the drain must be made interruptible for the timeout to cut it
         const drained = yield* Effect.gen(function*() {
           if (writerFiber !== undefined) yield* Fiber.await(writerFiber)
@@ -474,5 +468,5 @@ export const make = (
       })
     )
 
-    return { logger, stats, flush, underPressure }
+    return { logger, stats, flush, backpressure }
   })
