@@ -83,7 +83,8 @@ export const peakRssMiB = (): number => process.resourceUsage().maxRSS / 1024
 
 /** What every case reports (fields not relevant to a case are omitted). */
 export interface CaseResult {
-  readonly case: string
+  /** The case's id (bench/suite.ts), as given to the case file in argv[2]. */
+  readonly id: string
   readonly records: number
   readonly seconds: number
   readonly recordsPerSec: number
@@ -94,6 +95,8 @@ export interface CaseResult {
   readonly written: number
   readonly dropped: number
   readonly failed: number
+  /** Records that went to stderr instead of the sink (logfiber's `Stats.fallback`). */
+  readonly fallback: number
   readonly extra?: Record<string, unknown>
 }
 
@@ -107,14 +110,17 @@ export const report = (result: Omit<CaseResult, "peakRssMiB" | "recordsPerSec"> 
   process.stdout.write("RESULT " + JSON.stringify(full) + "\n")
 }
 
+/** The case id `bench/run.ts` passes as argv[2] (a case file may default it for a manual run). */
+export const caseId = (fallback: string): string => process.argv[2] ?? fallback
+
 /** Seconds since `start` (from `process.hrtime.bigint()`). */
 export const secondsSince = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9
 
 /** Report a case that keeps no counters of its own: lines on disk were written, the rest lost. */
-export const reportFromFile = (name: string, seconds: number, sampler: Sampler, file: string): void => {
+export const reportFromFile = (id: string, seconds: number, sampler: Sampler, file: string): void => {
   const lines = countLines(file)
   report({
-    case: name,
+    id,
     records: RECORDS,
     seconds,
     caller: sampler.summary(),
@@ -122,6 +128,7 @@ export const reportFromFile = (name: string, seconds: number, sampler: Sampler, 
     offered: RECORDS,
     written: lines,
     dropped: RECORDS - lines,
-    failed: 0
+    failed: 0,
+    fallback: 0
   })
 }

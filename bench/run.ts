@@ -1,14 +1,29 @@
 /**
- * `npm run bench`: every case in its own Node process, one after the other, then the table
- * (printed and written to bench/RESULTS.md), bench/results.json, bench/chart.svg and the
- * README's "Benchmarks" block (between its markers). Ratios come from this one run.
+ * `npm run bench`: every case of bench/suite.ts in its own Node process, one after the other,
+ * then the report: printed, and written to bench/RESULTS.md, bench/results.json and
+ * bench/chart.svg (never to README.md). Ratios come from this one run.
+ *
+ * Adding a case (one entry, one body):
+ *   1. In bench/suite.ts, append `{ id, label, file, group, logfiber, env?, note? }` to `cases`.
+ *      The id is the case's only name: tables, results.json, bench/targets.ts and BENCH_ONLY use it.
+ *      group "burst" = repeated and compared with pino/toFile; "other" = run once; "http" = an
+ *      HTTP server case loaded by autocannon (protocol of bench/cases/httpServer.ts).
+ *   2. In bench/cases/<file>.ts, run the case named by `caseId(...)` (argv[2]; the files keep a
+ *      `bodies` table by id) and end with `report({ id, records, seconds, ... })` from bench/lib.ts
+ *      (records = the count it really ran). A new file in bench/cases/ is bundled automatically.
+ *   3. A target for it, if any: one entry in `targets` of bench/targets.ts.
+ *   Check it alone: `BENCH_ONLY=<id> BENCH_RECORDS=100000 npm run bench`.
  *
  * Environment: BENCH_RECORDS (default 1,000,000), BENCH_REPEAT (runs per burst case, default 3,
- * the median reported), BENCH_HTTP_REQUESTS (default 40,000),
- * BENCH_HTTP_ROUNDS (default 5), BENCH_ONLY (comma-separated case ids, for development;
- * a partial run does not write the results files), BENCH_NODE_FLAGS (extra Node/V8 flags for
- * every case process, e.g. `--no-allocation-site-pretenuring`, for diagnosis: such a run does
- * not write the results files either).
+ * the median reported), BENCH_HTTP_REQUESTS (default 40,000), BENCH_HTTP_ROUNDS (default 5),
+ * BENCH_ONLY (comma-separated case ids, or a group name "burst", "other", "http", for
+ * development), BENCH_NODE_FLAGS (extra Node/V8 flags for every case process, e.g.
+ * `--no-allocation-site-pretenuring`, for diagnosis). A run with BENCH_ONLY or BENCH_NODE_FLAGS
+ * prints its report and writes no files. A run with reduced settings writes the files, and the
+ * report says so in bold (do not commit such results).
+ * Case-specific: BENCH_YIELD_ON_PRESSURE=0 (logfiber cases with `yieldOnPressure: false`),
+ * BENCH_BATCH_WINDOW (the HTTP server's `batchWindow`, ms), BENCH_SUSTAINED_SECONDS (10),
+ * BENCH_SLOW_SECONDS (3).
  */
 import autocannon from "autocannon"
 import * as esbuild from "esbuild"
@@ -19,49 +34,30 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import type { CaseResult } from "./lib.js"
 import { renderChart } from "./report/chart.js"
-import { manyFiberSpecs } from "./report/manyFibers.js"
-import { renderMarkdown, type HttpResult, type Results, updateReadme } from "./report/markdown.js"
+import { renderMarkdown } from "./report/markdown.js"
+import type { HttpResult, Machine, Results } from "./report/results.js"
+import { type CaseSpec, cases, defaultSettings, type Settings } from "./suite.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, "..")
-const only = process.env.BENCH_ONLY?.split(",")
-const wanted = (id: string): boolean => only === undefined || only.includes(id)
+const only = process.env.BENCH_ONLY?.split(",").map((id) => id.trim())
+const wanted = (spec: CaseSpec): boolean => only === undefined || only.includes(spec.id) || only.includes(spec.group)
 const CASE_TIMEOUT_MS = 180_000
 const HTTP_WARMUP = 15_000
-/** Runs of each 1M-record burst case; the median one is reported. */
-const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3))
 
-interface Spec {
-  readonly id: string
-  readonly label: string
-  readonly file: string
-  readonly variant: string
-  readonly env?: Record<string, string>
+const setting = (name: string, fallback: number, min: number): number => {
+  const raw = process.env[name]
+  const value = raw === undefined ? fallback : Number(raw)
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}; got ${raw}`)
+  return value
 }
 
-const burst: ReadonlyArray<Spec> = [
-  { id: "logfiber", label: "logfiber: Effect.logInfo(msg, fields)", file: "logfiber.ts", variant: "fields" },
-  { id: "logfiber-annotate", label: "logfiber: Effect.annotateLogs(fields)", file: "logfiber.ts", variant: "annotate" },
-  { id: "effect-toFile", label: "Effect PlatformLogger.toFile(jsonLogger)", file: "effect.ts", variant: "platform" },
-  { id: "effect-sync", label: "Effect jsonLogger + writeSync per record", file: "effect.ts", variant: "sync" },
-  { id: "pino", label: "pino 10, destination({ sync: false })", file: "node.ts", variant: "pino" },
-  { id: "winston", label: "winston 3, File transport", file: "node.ts", variant: "winston" },
-  { id: "raw", label: "raw: JSON.stringify + writeSync per 1,000", file: "node.ts", variant: "raw" }
-]
-
-const others: ReadonlyArray<Spec> = [
-  {
-    id: "quarter",
-    label: "logfiber: 250,000 records (RSS vs burst size)",
-    file: "logfiber.ts",
-    variant: "fields-quarter",
-    env: { BENCH_RECORDS: String(Math.floor(Number(process.env.BENCH_RECORDS ?? 1_000_000) / 4)) }
-  },
-  { id: "concurrent", label: "logfiber: 500 fibers x 2,000", file: "logfiber.ts", variant: "concurrent" },
-  { id: "sustained", label: "logfiber: 50,000 records/s for 10 s", file: "logfiber.ts", variant: "sustained" },
-  { id: "slow-sink", label: "logfiber: sink write takes 1.5 s", file: "slowSink.ts", variant: "" },
-  ...manyFiberSpecs
-]
+const settings: Settings = {
+  records: setting("BENCH_RECORDS", defaultSettings.records, 500),
+  repeat: setting("BENCH_REPEAT", defaultSettings.repeat, 1),
+  httpRequests: setting("BENCH_HTTP_REQUESTS", defaultSettings.httpRequests, 1),
+  httpRounds: setting("BENCH_HTTP_ROUNDS", defaultSettings.httpRounds, 1)
+}
 
 // Every case runs as one plain ESM bundle built by esbuild (its dependencies included, as an
 // application would ship): no TypeScript loader in the measured process, whose worker thread
@@ -85,8 +81,8 @@ const buildCases = async (): Promise<void> => {
 }
 
 const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? "").split(/\s+/).filter((flag) => flag.length > 0)
-const nodeArgs = (file: string, variant: string): Array<string> =>
-  [...nodeFlags, path.join(buildDir, file.replace(/\.ts$/, ".mjs")), ...(variant === "" ? [] : [variant])]
+const nodeArgs = (spec: CaseSpec): Array<string> =>
+  [...nodeFlags, path.join(buildDir, spec.file.replace(/\.ts$/, ".mjs")), spec.id]
 
 const parseResult = (stdout: string): CaseResult | undefined => {
   const line = stdout.split("\n").reverse().find((l) => l.startsWith("RESULT "))
@@ -94,11 +90,11 @@ const parseResult = (stdout: string): CaseResult | undefined => {
 }
 
 /** Run one case to completion; its stderr is kept only to explain a failure. */
-const runCase = (spec: Spec): Promise<CaseResult> =>
+const runCase = (spec: CaseSpec): Promise<CaseResult> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, nodeArgs(spec.file, spec.variant), {
+    const child = spawn(process.execPath, nodeArgs(spec), {
       cwd: root,
-      env: { ...process.env, ...spec.env },
+      env: { ...process.env, BENCH_RECORDS: String(settings.records), ...spec.env?.(settings) },
       stdio: ["ignore", "pipe", "pipe"]
     })
     let stdout = ""
@@ -128,12 +124,12 @@ const pinLoadGenerator = (): boolean => {
 }
 
 /** Start the HTTP server case, load it with autocannon, stop it, collect both sides. */
-const runHttp = (variant: string, requests: number): Promise<HttpResult> =>
+const runHttp = (spec: CaseSpec, requests: number): Promise<HttpResult> =>
   new Promise((resolve, reject) => {
     // the server on CPU 0, this process (the load generator) on CPU 1: they do not compete
     const [command, args] = pinned
-      ? ["taskset", ["-c", "0", process.execPath, ...nodeArgs("httpServer.ts", variant)]]
-      : [process.execPath, nodeArgs("httpServer.ts", variant)]
+      ? ["taskset", ["-c", "0", process.execPath, ...nodeArgs(spec)]]
+      : [process.execPath, nodeArgs(spec)]
     const child = spawn(command, args, {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe", "ipc"]
@@ -166,7 +162,7 @@ const runHttp = (variant: string, requests: number): Promise<HttpResult> =>
       instance.on("done", (result: autocannon.Result) => {
         const seconds = (last - start) / 1000
         loaded = {
-          variant,
+          id: spec.id,
           requests: responses,
           seconds,
           requestsPerSec: responses / seconds,
@@ -180,11 +176,11 @@ const runHttp = (variant: string, requests: number): Promise<HttpResult> =>
       clearTimeout(timer)
       const server = parseResult(stdout)
       if (code === 0 && server !== undefined && loaded !== undefined) resolve({ ...loaded, server })
-      else reject(new Error(`http case ${variant} exited with ${code}: ${stderr.slice(-1500)}`))
+      else reject(new Error(`case ${spec.id} exited with ${code}: ${stderr.slice(-1500)}`))
     })
   })
 
-const machine = () => ({
+const machine = (): Machine => ({
   cpu: `${os.cpus()[0]?.model.trim() ?? "unknown"} x ${os.cpus().length}`,
   memoryGiB: Math.round(os.totalmem() / 2 ** 30),
   node: process.version,
@@ -192,9 +188,8 @@ const machine = () => ({
   date: new Date().toISOString(),
   commit: (() => {
     try {
-      const head = fs.readFileSync(path.join(root, ".git", "HEAD"), "utf8").trim()
-      const ref = head.startsWith("ref: ") ? head.slice(5) : undefined
-      return (ref === undefined ? head : fs.readFileSync(path.join(root, ".git", ref), "utf8").trim()).slice(0, 10)
+      // git, not .git/HEAD: in a worktree .git is a file
+      return execFileSync("git", ["rev-parse", "--short=10", "HEAD"], { cwd: root, encoding: "utf8" }).trim()
     } catch {
       return "unknown"
     }
@@ -203,50 +198,64 @@ const machine = () => ({
 
 const progress = (text: string): void => void process.stderr.write(text)
 
-const main = async () => {
-  await buildCases()
-  const started = performance.now()
-  const results: Results = { machine: machine(), burst: [], others: [], http: [], labels: {} }
-  // The 1M-record burst cases run REPEAT times, round-robin (a noisy stretch of the machine hits
-  // every case alike), and each case reports its median run by records/s.
-  const runs = new Map<Spec, Array<CaseResult>>()
-  for (let round = 0; round < REPEAT; round++) {
+/** The burst cases, REPEAT times round-robin (a noisy stretch of the machine hits every case
+ * alike), then the other cases once; each burst case reports its median run by records/s. */
+const runCases = async (results: Results): Promise<void> => {
+  const runs = new Map<CaseSpec, Array<CaseResult>>()
+  const burst = cases.filter((spec) => spec.group === "burst" && wanted(spec))
+  const others = cases.filter((spec) => spec.group === "other" && wanted(spec))
+  for (let round = 0; round < settings.repeat; round++) {
     for (const spec of [...burst, ...(round === 0 ? others : [])]) {
-      if (!wanted(spec.id)) continue
-      progress(`${spec.id}${burst.includes(spec) ? ` (run ${round + 1}/${REPEAT})` : ""} ... `)
+      progress(`${spec.id}${spec.group === "burst" ? ` (run ${round + 1}/${settings.repeat})` : ""} ... `)
       const result = await runCase(spec)
       progress(`${Math.round(result.recordsPerSec).toLocaleString("en-US")} records/s, ${result.peakRssMiB.toFixed(0)} MiB\n`)
       runs.set(spec, [...(runs.get(spec) ?? []), result])
     }
   }
-  const runsOf = (id: string) => [...runs].find(([spec]) => spec.id === id)?.[1] ?? []
-  const [lfRuns, pinoRuns, toFileRuns] = [runsOf("logfiber"), runsOf("pino"), runsOf("effect-toFile")]
-  if (lfRuns.length === pinoRuns.length && lfRuns.length === toFileRuns.length) {
-    results.rounds = lfRuns.map((lf, i) => ({
-      pino: lf.recordsPerSec / pinoRuns[i]!.recordsPerSec,
-      toFile: lf.recordsPerSec / toFileRuns[i]!.recordsPerSec
-    }))
-  }
   for (const [spec, caseRuns] of runs) {
     const sorted = [...caseRuns].sort((a, b) => a.recordsPerSec - b.recordsPerSec)
     const median = sorted[Math.floor((sorted.length - 1) / 2)]!
-    results.labels[median.case] = spec.label
-    ;(burst.includes(spec) ? results.burst : results.others).push(median)
+    results.labels[spec.id] = spec.label
+    if (spec.group === "burst") {
+      results.rounds[spec.id] = caseRuns.map((r) => r.recordsPerSec)
+      results.burst.push(median)
+    } else results.others.push(median)
   }
-  if (wanted("http")) {
-    const requests = Number(process.env.BENCH_HTTP_REQUESTS ?? 40_000)
-    const rounds = Number(process.env.BENCH_HTTP_ROUNDS ?? 5)
-    pinned = pinLoadGenerator()
-    // interleaved rounds, so that a noisy neighbour hits every variant alike
-    for (let round = 0; round < rounds; round++) {
-      for (const variant of ["none", "effect-noop", "logfiber", "pino"]) {
-        progress(`http ${variant} (round ${round + 1}) ... `)
-        const result = await runHttp(variant, requests)
-        progress(`${Math.round(result.requestsPerSec).toLocaleString("en-US")} requests/s\n`)
-        results.http.push(result)
-      }
+}
+
+/** The HTTP cases in interleaved rounds, so that a noisy neighbour hits every case alike. */
+const runHttpCases = async (results: Results): Promise<void> => {
+  const http = cases.filter((spec) => spec.group === "http" && wanted(spec))
+  if (http.length === 0) return
+  pinned = pinLoadGenerator()
+  for (let round = 0; round < settings.httpRounds; round++) {
+    for (const spec of http) {
+      progress(`${spec.id} (round ${round + 1}/${settings.httpRounds}) ... `)
+      const result = await runHttp(spec, settings.httpRequests)
+      progress(`${Math.round(result.requestsPerSec).toLocaleString("en-US")} requests/s\n`)
+      results.labels[spec.id] = spec.label
+      results.http.push(result)
     }
   }
+}
+
+const main = async () => {
+  const unknown = (only ?? []).filter((id) => !cases.some((spec) => spec.id === id || spec.group === id))
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY: no case or group ${unknown.join(", ")} in bench/suite.ts`)
+  await buildCases()
+  const started = performance.now()
+  const results: Results = {
+    machine: machine(),
+    settings,
+    nodeFlags,
+    burst: [],
+    others: [],
+    http: [],
+    rounds: {},
+    labels: {}
+  }
+  await runCases(results)
+  await runHttpCases(results)
   const seconds = (performance.now() - started) / 1000
   const markdown = renderMarkdown(results, seconds)
   process.stdout.write(markdown + "\n")
@@ -257,8 +266,7 @@ const main = async () => {
   fs.writeFileSync(path.join(here, "RESULTS.md"), markdown + "\n")
   fs.writeFileSync(path.join(here, "results.json"), JSON.stringify({ ...results, seconds }, null, 2) + "\n")
   fs.writeFileSync(path.join(here, "chart.svg"), renderChart(results))
-  updateReadme(path.join(root, "README.md"), results)
-  progress(`wrote bench/RESULTS.md, bench/results.json, bench/chart.svg, README.md (${seconds.toFixed(0)} s)\n`)
+  progress(`wrote bench/RESULTS.md, bench/results.json, bench/chart.svg (${seconds.toFixed(0)} s)\n`)
 }
 
 main().catch((error) => {

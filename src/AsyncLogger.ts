@@ -26,82 +26,48 @@
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
-import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as ConsoleSink from "./ConsoleSink.js"
 import * as Format from "./Format.js"
-import * as internal from "./internal/asyncLogger.js"
-import * as internalConfig from "./internal/config.js"
-import { DEFAULT_MAX_RECORD_BYTES, makeNormalize, MIN_MAX_RECORD_BYTES } from "./internal/normalize.js"
-import { PressureScheduler } from "./internal/pressureScheduler.js"
+import * as accounting from "./internal/accounting.js"
+import { PressureScheduler } from "./internal/backpressure.js"
+import * as internalOptions from "./internal/options.js"
+import * as runtime from "./internal/runtime.js"
+import type * as writer from "./internal/writer.js"
 import type { LogRecord } from "./LogRecord.js"
 import { LogSink } from "./LogSink.js"
 
 /**
- * Counters since the Layer was built. Invariant: `offered = written + dropped + failed + pending`.
- * `retries` counts sink write attempts after the first, `batches` successful batch writes.
+ * Counters since the Layer was built. Invariant:
+ * `offered = written + dropped + failed + fallback + pending`. `written` counts records the
+ * configured sink accepted; `fallback` records that went to stderr because the sink could not
+ * take them synchronously; `retries` sink write attempts after the first; `batches` successful
+ * batch writes.
  * @since 0.1.0
  */
-export type Stats = internal.Stats
+export type Stats = accounting.Stats
 
 /**
  * The same figures as Effect `Metric`s (counters, and a gauge for `pending`), so they show up
  * in whatever metrics exporter the program uses.
  * @since 0.1.0
  */
-export const metrics = internal.metrics
+export const metrics = accounting.metrics
 
 /** A level name as Effect spells it (`"Debug"`, `"Info"`, ...) or a `LogLevel`. @since 0.1.0 */
-export type LevelInput = internal.LevelInput
+export type LevelInput = internalOptions.LevelInput
 
-/** @since 0.1.0 */
-export interface Options {
-  /** Bounded queue size. Default `10_000`. */
-  readonly capacity?: number | undefined
-  /** On a full queue: `"dropping"` drops the newest (default), `"sliding"` the oldest. */
-  readonly overflow?: "dropping" | "sliding" | undefined
-  /** Write as soon as this many records wait; also the largest batch. Default `512`. */
-  readonly batchSize?: number | undefined
-  /** Longest wait for a batch to fill: a duration or a `Schedule`. Default `"100 millis"`. */
-  readonly batchWindow?: Duration.DurationInput | Schedule.Schedule<unknown, unknown> | undefined
-  /** Bound on draining and flushing at scope close. Default `"5 seconds"`. */
-  readonly shutdownTimeout?: Duration.DurationInput | undefined
-  /** Records below this level are ignored; also sets Effect's minimum level. Default `"Info"`. */
-  readonly minimumLevel?: LevelInput | undefined
-  /** Records at or above this level are never dropped. Default `"Error"`. */
-  readonly criticalLevel?: LevelInput | undefined
-  /** `true` (default) replaces Effect's default logger; `false` adds beside it. */
-  readonly replace?: boolean | undefined
-  /** `"async"` (default) or `"sync"`: write inline on the caller's fiber, for debugging. */
-  readonly mode?: "async" | "sync" | undefined
-  /** Retry policy for a failing sink write. Default: exponential from 100 ms, 4 retries. */
-  readonly retry?: Schedule.Schedule<unknown, unknown> | undefined
-  /**
-   * `true` (default): while the queue is filling faster than the writer has had a turn to
-   * drain it, fibers yield one operation early so the writer runs (see README, "Scheduling").
-   * `false` leaves Effect's scheduler untouched; bursts from many fibers then drop sooner.
-   */
-  readonly yieldOnPressure?: boolean | undefined
-  /**
-   * Upper bound, in bytes, of one rendered record in any built-in format. Longer strings are
-   * cut with a visible `…[truncated N bytes]` marker and extra entries dropped with a marker;
-   * a record is never split across lines. At least `1024`. Default `65_536` (64 KiB).
-   */
-  readonly maxRecordBytes?: number | undefined
-  /**
-   * Key paths replaced by `"[REDACTED]"` in `fields` and `annotations`, on the writer fiber:
-   * `"password"` (top level), `"req.headers.authorization"` (nested), `"*.token"` (`*` is any
-   * one key or index), `'headers["x-api-key"]'` (a key with special characters). Default none.
-   */
-  readonly redact?: ReadonlyArray<string> | undefined
-}
+/**
+ * The options of `layer` and `make`; every one is optional (see `defaults`). An invalid value is
+ * a programming error: building the Layer dies with a message naming the option and the value.
+ * @since 0.1.0
+ */
+export type Options = internalOptions.Options
 
 /**
  * The service: the installed `Logger`, live `stats` and `flush`.
@@ -110,91 +76,21 @@ export interface Options {
 export interface AsyncLoggerService {
   readonly logger: Logger.Logger<unknown, void>
   readonly stats: Effect.Effect<Stats>
-  readonly flush: Effect.Effect<void>
+  readonly flush: Effect.Effect<FlushResult>
 }
+
+/**
+ * What `flush` did within `flushTimeout`: `complete` when every record offered before it was
+ * settled and the sink flushed; else `pending` records were still queued or being written.
+ * @since 0.1.0
+ */
+export type FlushResult = writer.FlushResult
 
 /** @since 0.1.0 */
 export class AsyncLogger extends Context.Tag("logfiber/AsyncLogger")<AsyncLogger, AsyncLoggerService>() {}
 
-/** Default values of every option. @since 0.1.0 */
-export const defaults = {
-  capacity: 10_000,
-  overflow: "dropping",
-  batchSize: 512,
-  batchWindow: "100 millis",
-  shutdownTimeout: "5 seconds",
-  minimumLevel: "Info",
-  criticalLevel: "Error",
-  replace: true,
-  mode: "async",
-  maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
-  redact: []
-} as const
-
-const toLevel = (name: string, input: LevelInput): LogLevel.LogLevel => {
-  if (typeof input !== "string") return input
-  const level = LogLevel.allLevels.find((l) => l._tag === input)
-  if (level === undefined) {
-    throw new Error(
-      `logfiber: option ${name} must be one of ${LogLevel.allLevels.map((l) => l._tag).join(", ")}; got ${JSON.stringify(input)}`
-    )
-  }
-  return level
-}
-
-const positiveInt = (name: string, value: number): number => {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new Error(`logfiber: option ${name} must be a positive integer; got ${String(value)}`)
-  }
-  return value
-}
-
-const duration = (name: string, value: Duration.DurationInput): Duration.DurationInput => {
-  const decoded = Duration.decodeUnknown(value)
-  if (decoded._tag === "None") {
-    throw new Error(`logfiber: option ${name} must be a duration such as "100 millis"; got ${String(value)}`)
-  }
-  return decoded.value
-}
-
-const oneOf = <A extends string>(name: string, value: string, allowed: ReadonlyArray<A>): A => {
-  if (!allowed.includes(value as A)) {
-    throw new Error(`logfiber: option ${name} must be one of ${allowed.join(", ")}; got ${JSON.stringify(value)}`)
-  }
-  return value as A
-}
-
-const normalizeFor = (options: Options) => {
-  const maxRecordBytes = positiveInt("maxRecordBytes", options.maxRecordBytes ?? defaults.maxRecordBytes)
-  if (maxRecordBytes < MIN_MAX_RECORD_BYTES) {
-    throw new Error(`logfiber: option maxRecordBytes must be at least ${MIN_MAX_RECORD_BYTES}; got ${maxRecordBytes}`)
-  }
-  try {
-    return makeNormalize({ redact: options.redact ?? defaults.redact, maxRecordBytes })
-  } catch (error) {
-    throw new Error(`logfiber: option redact: ${error instanceof Error ? error.message : String(error)}`)
-  }
-}
-
-/** Validate options; throws an `Error` naming the option and the value. */
-const resolve = (options: Options): internal.ResolvedOptions => {
-  const batchWindow = options.batchWindow ?? defaults.batchWindow
-  return {
-    capacity: positiveInt("capacity", options.capacity ?? defaults.capacity),
-    overflow: oneOf("overflow", options.overflow ?? defaults.overflow, ["dropping", "sliding"]),
-    batchSize: positiveInt("batchSize", options.batchSize ?? defaults.batchSize),
-    batchWindow: Schedule.isSchedule(batchWindow)
-      ? batchWindow
-      : duration("batchWindow", batchWindow as Duration.DurationInput),
-    shutdownTimeout: duration("shutdownTimeout", options.shutdownTimeout ?? defaults.shutdownTimeout),
-    minimumLevel: toLevel("minimumLevel", options.minimumLevel ?? defaults.minimumLevel),
-    criticalLevel: toLevel("criticalLevel", options.criticalLevel ?? defaults.criticalLevel),
-    replace: options.replace ?? defaults.replace,
-    mode: oneOf("mode", options.mode ?? defaults.mode, ["async", "sync"]),
-    retry: options.retry ?? Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(4))),
-    normalize: normalizeFor(options)
-  }
-}
+/** The default value of every option. @since 0.1.0 */
+export const defaults = internalOptions.defaults
 
 /**
  * Build the service in the current scope (the writer fiber lives as long as the scope)
@@ -206,16 +102,21 @@ const resolve = (options: Options): internal.ResolvedOptions => {
  */
 export const make = (
   options: Options = {}
-): Effect.Effect<AsyncLoggerService & internal.AsyncLoggerRuntime, never, LogSink | Scope.Scope> =>
+): Effect.Effect<AsyncLoggerService & runtime.Runtime, never, LogSink | Scope.Scope> =>
   Effect.flatMap(LogSink, (sink) =>
     Effect.suspend(() => {
-      let resolved: internal.ResolvedOptions
+      let resolved: internalOptions.ResolvedOptions
       try {
-        resolved = resolve(options)
+        resolved = internalOptions.resolve(options)
       } catch (error) {
         return Effect.die(error)
       }
-      return internal.make(resolved, sink)
+      if (resolved.durability === "critical-sync" && sink.writeSync === undefined) {
+        return Effect.dieMessage(
+          `logfiber: option durability "critical-sync" needs a sink with writeSync; sink ${sink.name} has none`
+        )
+      }
+      return runtime.make(resolved, sink)
     }))
 
 /**
@@ -223,9 +124,9 @@ export const make = (
  * one effect on one fiber: FiberRef changes made by layers combined with `Layer.merge` are built
  * on separate fibers and are not restored when the scope closes.
  */
-const install = (service: internal.AsyncLoggerRuntime, options: Options): Effect.Effect<void, never, Scope.Scope> =>
+const install = (service: runtime.Runtime, options: Options): Effect.Effect<void, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const level = toLevel("minimumLevel", options.minimumLevel ?? defaults.minimumLevel)
+    const level = internalOptions.resolve(options).minimumLevel
     yield* Effect.locallyScopedWith(FiberRef.currentLoggers, (set) =>
       options.replace === false
         ? HashSet.add(set, service.logger)
@@ -296,7 +197,7 @@ export const layerConfig = (
  * ```
  * @since 0.1.0
  */
-export const optionsFromEnv: Config.Config<Options> = internalConfig.options
+export const optionsFromEnv: Config.Config<Options> = internalOptions.fromEnv
 
 /**
  * The line format named by `LOG_FORMAT` (`json` | `logfmt` | `pretty` | `pino`), else the
@@ -311,7 +212,7 @@ export const optionsFromEnv: Config.Config<Options> = internalConfig.options
  * ```
  * @since 0.1.0
  */
-export const formatFromEnv: Config.Config<Format.Format> = Config.map(internalConfig.formatName, (name) => Format[name])
+export const formatFromEnv: Config.Config<Format.Format> = Config.map(internalOptions.formatName, (name) => Format[name])
 
 /**
  * `layerConfig(optionsFromEnv)`: the logger configured by environment variables; provide the
@@ -350,10 +251,16 @@ export const stats: Effect.Effect<Stats, never, AsyncLogger> = Effect.flatMap(As
 
 /**
  * Wait until every record offered before this call is written (or counted as dropped or
- * failed), then flush the sink. Does not wait for the batch window.
+ * failed), then flush the sink, within `flushTimeout`. Does not wait for the batch window.
+ * The result says whether it finished in time and, if not, how many of those records were
+ * still pending.
+ * @example
+ * ```ts
+ * const { complete, pending } = yield* AsyncLogger.flush
+ * ```
  * @since 0.1.0
  */
-export const flush: Effect.Effect<void, never, AsyncLogger> = Effect.flatMap(AsyncLogger, (s) => s.flush)
+export const flush: Effect.Effect<FlushResult, never, AsyncLogger> = Effect.flatMap(AsyncLogger, (s) => s.flush)
 
 /** Re-exported for sinks and formats written against the record type. @since 0.1.0 */
 export type { LogRecord }

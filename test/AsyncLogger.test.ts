@@ -11,9 +11,8 @@ import * as Logger from "effect/Logger"
 import * as Metric from "effect/Metric"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
-import { vi } from "vitest"
 import { AsyncLogger, LogRecord, LogSink, TestSink } from "../src/index.js"
-import { eventually, untilSleeping } from "./helpers.js"
+import { captureStderr, eventually, untilSleeping, untilSleeps } from "./helpers.js"
 
 type Record = LogRecord.LogRecord
 
@@ -38,22 +37,7 @@ const burst = (n: number, level: "Info" | "Error" = "Info") =>
     { discard: true }
   )
 
-const accounted = (s: AsyncLogger.Stats) => s.written + s.dropped + s.failed + s.pending
-
-/** Captures what logfiber reports on stderr during `effect`. */
-const captureStderr = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.acquireUseRelease(
-    Effect.sync(() => {
-      const chunks: Array<string> = []
-      const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: unknown) => {
-        chunks.push(String(chunk))
-        return true
-      })
-      return { chunks, spy }
-    }),
-    ({ chunks }) => Effect.map(effect, (a) => [a, chunks] as const),
-    ({ spy }) => Effect.sync(() => spy.mockRestore())
-  )
+const accounted = (s: AsyncLogger.Stats) => s.written + s.dropped + s.failed + s.fallback + s.pending
 
 describe("AsyncLogger", () => {
   describe("batching", () => {
@@ -190,7 +174,7 @@ describe("AsyncLogger", () => {
           yield* Deferred.succeed(gate, undefined)
           yield* AsyncLogger.flush
           const after = yield* AsyncLogger.stats
-          expect(after.written + after.dropped + after.failed).toBe(1_000)
+          expect(after.written + after.dropped + after.failed + after.fallback).toBe(1_000)
           expect(after.pending).toBe(0)
           expect(written).toHaveLength(after.written)
           // dropping keeps what is queued: the first 100 (the capacity) are all there, in order,
@@ -211,7 +195,7 @@ describe("AsyncLogger", () => {
           yield* AsyncLogger.flush
           const stats = yield* AsyncLogger.stats
           expect(stats.dropped).toBeGreaterThan(0)
-          expect(stats.written + stats.dropped + stats.failed).toBe(1_000)
+          expect(stats.written + stats.dropped + stats.failed + stats.fallback).toBe(1_000)
           const seen = written.map((r) => r.fields.i as number)
           // the last 100 (the queue's capacity) are all there, in order
           expect(seen.slice(-100)).toEqual(Array.from({ length: 100 }, (_, i) => 900 + i))
@@ -237,7 +221,7 @@ describe("AsyncLogger", () => {
             yield* Deferred.succeed(gate, undefined)
             yield* AsyncLogger.flush
             const stats = yield* AsyncLogger.stats
-            expect(stats.written + stats.dropped + stats.failed).toBe(1_001)
+            expect(stats.written + stats.dropped + stats.failed + stats.fallback).toBe(1_001)
             expect(written).toHaveLength(stats.written)
           }).pipe(
             Effect.provide(
@@ -246,6 +230,30 @@ describe("AsyncLogger", () => {
           )
         }))
     }
+
+    it.effect("a sink without writeSync: a critical record on a full queue goes to stderr, counted as fallback", () =>
+      Effect.gen(function*() {
+        const gate = yield* Deferred.make<void>()
+        const written: Array<Record> = []
+        const sink = Layer.succeed(
+          LogSink.LogSink,
+          LogSink.make({ name: "async-only", write: (batch) => Effect.zipRight(Deferred.await(gate), Effect.sync(() => void written.push(...batch))) })
+        )
+        const [stats, stderr] = yield* captureStderr(
+          Effect.gen(function*() {
+            yield* burst(200)
+            yield* Effect.logError("disk almost full")
+            yield* Deferred.succeed(gate, undefined)
+            yield* AsyncLogger.flush
+            return yield* AsyncLogger.stats
+          }).pipe(Effect.provide(AsyncLogger.layer({ capacity: 100, batchSize: 10 }).pipe(Layer.provide(sink))))
+        )
+        expect(stats.fallback).toBe(1)
+        expect(stats.offered).toBe(stats.written + stats.dropped + stats.failed + stats.fallback + stats.pending)
+        expect(written).toHaveLength(stats.written)
+        expect(written.some((r) => r.message === "disk almost full")).toBe(false)
+        expect(stderr.join("")).toContain("disk almost full")
+      }))
 
     it.effect("sliding never evicts a critical record: it is written synchronously instead", () =>
       Effect.gen(function*() {
@@ -303,10 +311,12 @@ describe("AsyncLogger", () => {
         yield* Effect.gen(function*() {
           yield* Effect.logInfo("one")
           const flushing = yield* Effect.fork(AsyncLogger.flush)
-          yield* untilSleeping
+          // three sleeps: the batch window, the flush's own bound (flushTimeout), the retry's back-off
+          yield* untilSleeps(3)
           expect(attempts).toBe(1)
           yield* TestClock.adjust("100 millis")
-          yield* untilSleeping
+          // the window has ended: the flush's bound and the second back-off
+          yield* untilSleeps(2)
           expect(attempts).toBe(2)
           yield* TestClock.adjust("200 millis")
           yield* Fiber.join(flushing)
@@ -392,7 +402,7 @@ describe("AsyncLogger", () => {
         expect(yield* service!.stats).toMatchObject({ offered: 2, written: 2, pending: 0 })
       }))
 
-    it.effect("a fiber that logs after the Layer is gone: the record goes to stderr, counted as written", () =>
+    it.effect("a fiber that logs after the Layer is gone: the record goes to stderr, counted as fallback, not written", () =>
       Effect.gen(function*() {
         let service: AsyncLogger.AsyncLoggerService | undefined
         const [sink, stderr] = yield* captureStderr(
@@ -409,7 +419,7 @@ describe("AsyncLogger", () => {
         expect(sink.batches.flat().map((r) => r.message)).toEqual(["before"])
         const late = stderr.join("").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l).message)
         expect(late).toEqual(["from a finalizer"])
-        expect(yield* service!.stats).toMatchObject({ offered: 2, written: 2, dropped: 0, failed: 0 })
+        expect(yield* service!.stats).toMatchObject({ offered: 2, written: 1, fallback: 1, dropped: 0, failed: 0 })
       }))
 
     it.effect("a sink that hangs at shutdown: the timeout bounds it, the records are counted failed and reported", () =>

@@ -6,9 +6,9 @@ import type { AsyncLogger } from "../src/index.js"
 import { readLines, tempDir } from "./helpers.js"
 
 /** Run the fixture, send SIGINT once it says "ready", collect its stdout and exit code. */
-const runAndInterrupt = (file: string) =>
+const runAndInterrupt = (file: string, signal: "SIGINT" | "SIGHUP" = "SIGINT") =>
   Effect.async<{ readonly stdout: string; readonly code: number | null; readonly signal: string | null }>((resume) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "fixtures", "interrupted.ts"), file], {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "fixtures", "interrupted.ts"), file, signal], {
       stdio: ["ignore", "pipe", "inherit"]
     })
     let stdout = ""
@@ -17,7 +17,7 @@ const runAndInterrupt = (file: string) =>
       stdout += chunk.toString()
       if (!sent && stdout.includes("ready")) {
         sent = true
-        child.kill("SIGINT")
+        child.kill(signal)
       }
     })
     child.on("exit", (code, signal) => resume(Effect.succeed({ stdout, code, signal })))
@@ -37,5 +37,15 @@ describe("shutdown under NodeRuntime.runMain", () => {
       expect(stats.dropped + stats.failed + stats.pending).toBe(0)
       expect(lines).toHaveLength(stats.offered)
       expect(lines.map((l) => JSON.parse(l).fields.i)).toEqual(Array.from({ length: lines.length }, (_, i) => i))
+    }), 60_000)
+
+  it.live("terminateOn SIGHUP: SIGHUP drains like SIGTERM, every record offered is on disk", () =>
+    Effect.gen(function*() {
+      const file = path.join(tempDir(), "sighup.log")
+      const { code, stdout } = yield* runAndInterrupt(file, "SIGHUP")
+      const stats = JSON.parse(stdout.trim().split("\n").at(-1)!) as AsyncLogger.Stats
+      expect(code).toBe(0)
+      expect(stats.written).toBe(stats.offered)
+      expect(readLines(file)).toHaveLength(stats.offered)
     }), 60_000)
 })

@@ -1,3 +1,4 @@
+import { vi } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
 import * as Chunk from "effect/Chunk"
@@ -26,11 +27,30 @@ export const eventually = (condition: () => boolean, maxYields = 10_000): Effect
     return Effect.zipRight(Effect.yieldNow(), Effect.suspend(() => loop(n + 1)))
   })
 
+/** Wait until `count` sleeps are pending on the TestClock (so an adjust will reach them). */
+export const untilSleeps = (count: number) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 10_000; i++) {
+      if (Chunk.size(yield* TestClock.sleeps()) >= count) return
+      yield* Effect.yieldNow()
+    }
+    return yield* Effect.dieMessage(`fewer than ${count} sleeps pending on the TestClock`)
+  })
+
 /** Wait until some fiber sleeps on the TestClock (so an adjust will reach it). */
-export const untilSleeping = Effect.gen(function*() {
-  for (let i = 0; i < 10_000; i++) {
-    if (Chunk.size(yield* TestClock.sleeps()) > 0) return
-    yield* Effect.yieldNow()
-  }
-  return yield* Effect.dieMessage("no fiber went to sleep on the TestClock")
-})
+export const untilSleeping = untilSleeps(1)
+
+/** Captures what logfiber reports on stderr during `effect`. */
+export const captureStderr = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => {
+      const chunks: Array<string> = []
+      const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: unknown) => {
+        chunks.push(String(chunk))
+        return true
+      })
+      return { chunks, spy }
+    }),
+    ({ chunks }) => Effect.map(effect, (a) => [a, chunks] as const),
+    ({ spy }) => Effect.sync(() => spy.mockRestore())
+  )

@@ -1,8 +1,8 @@
 /**
  * Effect's own loggers, same 1M `Effect.logInfo(msg, fields)` loop as the logfiber case.
- * Usage: `node --import tsx bench/cases/effect.ts <variant>`
- *   platform  `PlatformLogger.toFile(Logger.jsonLogger)` (batched, async file handle)
- *   sync      `Logger.jsonLogger` + one `fs.writeSync` per record
+ * Usage: `node --import tsx bench/cases/effect.ts <id>` with id (bench/suite.ts)
+ *   effect-toFile  `PlatformLogger.toFile(Logger.jsonLogger)` (batched, async file handle)
+ *   effect-sync    `Logger.jsonLogger` + one `fs.writeSync` per record
  * End to end = until the logger's scope has closed (for toFile: last batch written, file closed).
  */
 import { PlatformLogger } from "@effect/platform"
@@ -11,12 +11,13 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as fs from "node:fs"
-import { fields, MESSAGE, RECORDS, reportFromFile, SAMPLE_MASK, Sampler, secondsSince, tempFile } from "../lib.js"
+import { caseId, fields, MESSAGE, RECORDS, reportFromFile, SAMPLE_MASK, Sampler, secondsSince, tempFile } from "../lib.js"
 
-const variant = process.argv[2] ?? "platform"
+const id = caseId("effect-toFile")
+if (id !== "effect-toFile" && id !== "effect-sync") throw new Error(`effect.ts: unknown case ${id}`)
 const file = tempFile()
 
-const layer: Layer.Layer<never> = variant === "platform"
+const layer: Layer.Layer<never> = id === "effect-toFile"
   ? Logger.replaceScoped(Logger.defaultLogger, PlatformLogger.toFile(Logger.jsonLogger, file)).pipe(
     Layer.provide(NodeFileSystem.layer),
     Layer.orDie
@@ -42,8 +43,7 @@ const run = async () => {
   })
   await Effect.runPromise(Effect.provide(program, layer))
   const seconds = secondsSince(start)
-  reportFromFile(variant === "platform" ? "effect-platform-toFile" : "effect-json-writeSync", seconds, sampler, file)
-
+  reportFromFile(id, seconds, sampler, file)
 }
 
 run().catch((error) => {

@@ -1,8 +1,8 @@
 /**
  * Application overhead: an `@effect/platform` HTTP server (Node adapter) on 127.0.0.1 that logs
- * one record per request. Usage: `node --import tsx bench/cases/httpServer.ts <variant>` with
- * variant `none` (no logging), `logfiber` (AsyncLogger + FileSink) or `pino` (pino.destination
- * sync: false). Prints `READY <port>`; on the IPC message "stop" it closes the server (and the
+ * one record per request. Usage: `node --import tsx bench/cases/httpServer.ts <id>` with id
+ * (bench/suite.ts) `http-none` (no logging), `http-effect-noop` (Effect.logInfo, no-op logger),
+ * `http-logfiber` (AsyncLogger + FileSink) or `http-pino` (pino.destination sync: false). Prints `READY <port>`; on the IPC message "stop" it closes the server (and the
  * logger's scope) and prints its RESULT line. The load comes from `bench/run.ts` (autocannon).
  */
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
@@ -15,9 +15,12 @@ import { once } from "node:events"
 import { createServer } from "node:http"
 import { pino } from "pino"
 import { AsyncLogger, FileSink, Format } from "../../src/index.js"
-import { countLines, fields, MESSAGE, report, secondsSince, tempFile } from "../lib.js"
+import { caseId, countLines, fields, MESSAGE, report, secondsSince, tempFile } from "../lib.js"
 
-const variant = process.argv[2] ?? "none"
+const id = caseId("http-none")
+const variants = ["none", "effect-noop", "logfiber", "pino"]
+const variant = id.slice("http-".length)
+if (!id.startsWith("http-") || !variants.includes(variant)) throw new Error(`httpServer.ts: unknown case ${id}`)
 const file = tempFile()
 let requests = 0
 
@@ -98,7 +101,7 @@ const run = async () => {
   const stats = service === undefined ? undefined : await Effect.runPromise(service.stats)
   const lines = variant === "none" ? 0 : countLines(file)
   report({
-    case: `http-${variant}`,
+    id,
     records: requests,
     seconds: closeSeconds,
     lines,
@@ -106,6 +109,7 @@ const run = async () => {
     written: stats?.written ?? lines,
     dropped: stats?.dropped ?? 0,
     failed: stats?.failed ?? 0,
+    fallback: stats?.fallback ?? 0,
     extra: { requests, cpuMicrosPerRequest }
   })
   process.exit(0)

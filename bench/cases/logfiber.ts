@@ -1,17 +1,18 @@
 /**
- * logfiber cases. Usage: `node --import tsx bench/cases/logfiber.ts <variant>` with variant
- *   fields     1M x Effect.logInfo(msg, fields), one tight producer loop, capacity 65,536
- *   annotate   the same with Effect.annotateLogs(fields) for the fields
- *   concurrent 500 fibers x 2,000 records
- *   sustained  a fixed 50,000 records/s for 10 s (default options: capacity 10,000)
+ * logfiber cases. Usage: `node --import tsx bench/cases/logfiber.ts <id>` with id (bench/suite.ts)
+ *   logfiber             RECORDS x Effect.logInfo(msg, fields), one tight producer loop, capacity 65,536
+ *   logfiber-annotate    the same with Effect.annotateLogs(fields) for the fields
+ *   logfiber-quarter     the same as `logfiber`; run with BENCH_RECORDS a quarter of the burst's
+ *   logfiber-concurrent  500 fibers x RECORDS / 500 records
+ *   logfiber-sustained   a fixed 50,000 records/s for 10 s (default options: capacity 10,000)
  * End to end = until the Layer's scope has closed (queue drained, last batch written, file closed).
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { AsyncLogger, FileSink, Format } from "../../src/index.js"
-import { countLines, fields, MESSAGE, RECORDS, report, SAMPLE_MASK, Sampler, secondsSince, tempFile } from "../lib.js"
+import { caseId, countLines, fields, MESSAGE, RECORDS, report, SAMPLE_MASK, Sampler, secondsSince, tempFile } from "../lib.js"
 
-const variant = process.argv[2] ?? "fields"
+const id = caseId("logfiber")
 const file = tempFile()
 
 const layer = (options: AsyncLogger.Options) =>
@@ -50,40 +51,46 @@ const paced = (rate: number, seconds: number, sampler: Sampler) =>
     }
   })
 
-const run = async () => {
-  let records = RECORDS
-  let options: AsyncLogger.Options = { capacity: 65_536, yieldOnPressure: process.env.BENCH_YIELD_ON_PRESSURE !== "0" }
-  let body: (sampler: Sampler) => Effect.Effect<void>
-  switch (variant) {
-    case "fields":
-    case "fields-quarter": // run with BENCH_RECORDS=250000: peak RSS against burst size
-      body = (sampler) => burst(records, 0, sampler, logFields)
-      break
-    case "annotate":
-      body = (sampler) => burst(records, 0, sampler, logAnnotated)
-      break
-    case "concurrent": {
-      const fibers = 500
-      const perFiber = Math.floor(RECORDS / fibers)
-      records = fibers * perFiber
-      body = (sampler) =>
+/** What a case runs: how many records, with which options, and the producer. */
+interface Body {
+  readonly records: number
+  readonly options: AsyncLogger.Options
+  readonly body: (sampler: Sampler) => Effect.Effect<void>
+}
+
+const burstOptions: AsyncLogger.Options = { capacity: 65_536, yieldOnPressure: process.env.BENCH_YIELD_ON_PRESSURE !== "0" }
+
+const fieldsBurst = (): Body => ({ records: RECORDS, options: burstOptions, body: (sampler) => burst(RECORDS, 0, sampler, logFields) })
+
+/** The cases of this file, by id. */
+const bodies: Record<string, () => Body> = {
+  logfiber: fieldsBurst,
+  "logfiber-quarter": fieldsBurst, // bench/suite.ts runs it with a quarter of BENCH_RECORDS
+  "logfiber-annotate": () => ({ records: RECORDS, options: burstOptions, body: (sampler) => burst(RECORDS, 0, sampler, logAnnotated) }),
+  "logfiber-concurrent": () => {
+    const fibers = 500
+    const perFiber = Math.floor(RECORDS / fibers)
+    return {
+      records: fibers * perFiber,
+      options: burstOptions,
+      body: (sampler) =>
         Effect.forEach(
           Array.from({ length: fibers }, (_, f) => f),
           (f) => burst(perFiber, f * perFiber, sampler, logFields),
           { concurrency: "unbounded", discard: true }
         )
-      break
     }
-    case "sustained": {
-      const seconds = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 10)
-      records = 50_000 * seconds
-      options = {}
-      body = (sampler) => paced(50_000, seconds, sampler)
-      break
-    }
-    default:
-      throw new Error(`unknown variant ${variant}`)
+  },
+  "logfiber-sustained": () => {
+    const seconds = Number(process.env.BENCH_SUSTAINED_SECONDS ?? 10)
+    return { records: 50_000 * seconds, options: {}, body: (sampler) => paced(50_000, seconds, sampler) }
   }
+}
+
+const run = async () => {
+  const make = bodies[id]
+  if (make === undefined) throw new Error(`logfiber.ts: unknown case ${id}`)
+  const { body, options, records } = make()
   const sampler = new Sampler(records)
   const start = process.hrtime.bigint()
   const program = Effect.gen(function*() {
@@ -95,7 +102,7 @@ const run = async () => {
   const seconds = secondsSince(start)
   const stats = await Effect.runPromise(service.stats)
   report({
-    case: `logfiber-${variant}`,
+    id,
     records,
     seconds,
     caller: sampler.summary(),
@@ -104,6 +111,7 @@ const run = async () => {
     written: stats.written,
     dropped: stats.dropped,
     failed: stats.failed,
+    fallback: stats.fallback,
     extra: { pending: stats.pending, batches: stats.batches, capacity: options.capacity ?? 10_000 }
   })
 }

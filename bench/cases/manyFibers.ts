@@ -1,13 +1,13 @@
 /**
  * A burst from many fibers: 500 fibers, each logging BENCH_RECORDS / 500 records (2,000 by
  * default) in a tight loop, every 1,000th an Error, all started at once.
- * Usage: `node --import tsx bench/cases/manyFibers.ts <variant>`
- *   none      the same loop with no logger at all (Effect.log* with an empty logger set)
- *   logfiber  logfiber, default options but `capacity: 1_000`, into a sink that does nothing
- *   lf-file   the same into a FileSink (Format.json)
- *   effect    Effect's default format to a file: `PlatformLogger.toFile(Logger.logfmtLogger)`
- *   pino      pino with `destination({ sync: false })`, from 500 async functions that await a
- *             microtask after each call (the nearest thing to 500 fibers taking turns)
+ * Usage: `node --import tsx bench/cases/manyFibers.ts <id>` with id (bench/suite.ts)
+ *   many-none           the same loop with no logger at all (Effect.log* with an empty logger set)
+ *   many-logfiber       logfiber, default options but `capacity: 1_000`, into a sink that does nothing
+ *   many-logfiber-file  the same into a FileSink (Format.json)
+ *   many-effect         Effect's default format to a file: `PlatformLogger.toFile(Logger.logfmtLogger)`
+ *   many-pino           pino with `destination({ sync: false })`, from 500 async functions that
+ *                       await a microtask after each call (the nearest thing to 500 fibers taking turns)
  * End to end = until every caller is done and the logger is closed (file closed for the file
  * variants). Peak RSS is the process's own maxRSS.
  */
@@ -19,13 +19,24 @@ import * as Logger from "effect/Logger"
 import { once } from "node:events"
 import { pino } from "pino"
 import { AsyncLogger, FileSink, Format, LogSink } from "../../src/index.js"
-import { countLines, fields, MESSAGE, RECORDS, report, SAMPLE_MASK, Sampler, secondsSince, tempFile } from "../lib.js"
+import {
+  caseId,
+  countLines,
+  fields,
+  MESSAGE,
+  RECORDS,
+  report,
+  SAMPLE_MASK,
+  Sampler,
+  secondsSince,
+  tempFile
+} from "../lib.js"
 
 export const FIBERS = 500
 export const CAPACITY = 1_000
 const ERROR_EVERY = 1_000
 
-const variant = process.argv[2] ?? "logfiber"
+const id = caseId("many-logfiber")
 const perFiber = Math.floor(RECORDS / FIBERS)
 const records = FIBERS * perFiber
 const file = tempFile()
@@ -71,7 +82,7 @@ const runLogfiber = async (sampler: Sampler, toFile: boolean) => {
   const seconds = secondsSince(start)
   const stats = await Effect.runPromise(service.stats)
   report({
-    case: toFile ? "many-logfiber-file" : "many-logfiber",
+    id,
     records,
     seconds,
     caller: sampler.summary(),
@@ -80,6 +91,7 @@ const runLogfiber = async (sampler: Sampler, toFile: boolean) => {
     written: stats.written,
     dropped: stats.dropped,
     failed: stats.failed,
+    fallback: stats.fallback,
     extra: { pending: stats.pending, batches: stats.batches, capacity: CAPACITY, fibers: FIBERS }
   })
 }
@@ -96,7 +108,7 @@ const runEffect = async (sampler: Sampler, withLogger: boolean) => {
   const seconds = secondsSince(start)
   const lines = countLines(file)
   report({
-    case: withLogger ? "many-effect-toFile" : "many-none",
+    id,
     records,
     seconds,
     caller: sampler.summary(),
@@ -106,6 +118,7 @@ const runEffect = async (sampler: Sampler, withLogger: boolean) => {
     written: withLogger ? lines : 0,
     dropped: withLogger ? records - lines : 0,
     failed: 0,
+    fallback: 0,
     extra: { fibers: FIBERS }
   })
 }
@@ -130,7 +143,7 @@ const runPino = async (sampler: Sampler) => {
   const seconds = secondsSince(start)
   const lines = countLines(file)
   report({
-    case: "many-pino",
+    id,
     records,
     seconds,
     caller: sampler.summary(),
@@ -139,25 +152,26 @@ const runPino = async (sampler: Sampler) => {
     written: lines,
     dropped: records - lines,
     failed: 0,
+    fallback: 0,
     extra: { fibers: FIBERS }
   })
 }
 
 const run = async () => {
   const sampler = new Sampler(records)
-  switch (variant) {
-    case "none":
+  switch (id) {
+    case "many-none":
       return runEffect(sampler, false)
-    case "effect":
+    case "many-effect":
       return runEffect(sampler, true)
-    case "logfiber":
+    case "many-logfiber":
       return runLogfiber(sampler, false)
-    case "lf-file":
+    case "many-logfiber-file":
       return runLogfiber(sampler, true)
-    case "pino":
+    case "many-pino":
       return runPino(sampler)
     default:
-      throw new Error(`unknown variant ${variant}`)
+      throw new Error(`manyFibers.ts: unknown case ${id}`)
   }
 }
 

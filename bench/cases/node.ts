@@ -1,6 +1,6 @@
 /**
  * Plain Node loggers, same records as the Effect cases, in one tight loop.
- * Usage: `node --import tsx bench/cases/node.ts <variant>`
+ * Usage: `node --import tsx bench/cases/node.ts <id>` with id (bench/suite.ts)
  *   pino     pino (current major) with `pino.destination({ sync: false })`; end = destination 'close'
  *   winston  winston (current major) with its File transport; end = transport 'finish'
  *   raw      the limit: `JSON.stringify` and one `fs.writeSync` per 1,000 records
@@ -9,9 +9,9 @@ import { once } from "node:events"
 import * as fs from "node:fs"
 import { pino } from "pino"
 import winston from "winston"
-import { fields, MESSAGE, RECORDS, reportFromFile, SAMPLE_MASK, Sampler, secondsSince, tempFile } from "../lib.js"
+import { caseId, fields, MESSAGE, RECORDS, reportFromFile, SAMPLE_MASK, Sampler, secondsSince, tempFile } from "../lib.js"
 
-const variant = process.argv[2] ?? "pino"
+const id = caseId("pino")
 const file = tempFile()
 
 const loop = (sampler: Sampler, log: (i: number) => void): void => {
@@ -60,16 +60,21 @@ const runRaw = (sampler: Sampler): void => {
   fs.closeSync(fd)
 }
 
+/** The cases of this file, by id. */
+const bodies: Record<string, (sampler: Sampler) => void | Promise<void>> = {
+  pino: runPino,
+  winston: runWinston,
+  raw: runRaw
+}
+
 const run = async () => {
+  const body = bodies[id]
+  if (body === undefined) throw new Error(`node.ts: unknown case ${id}`)
   const sampler = new Sampler(RECORDS)
   const start = process.hrtime.bigint()
-  if (variant === "pino") await runPino(sampler)
-  else if (variant === "winston") await runWinston(sampler)
-  else if (variant === "raw") runRaw(sampler)
-  else throw new Error(`unknown variant ${variant}`)
+  await body(sampler)
   const seconds = secondsSince(start)
-  reportFromFile(variant, seconds, sampler, file)
-
+  reportFromFile(id, seconds, sampler, file)
 }
 
 run().catch((error) => {

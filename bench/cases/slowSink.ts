@@ -93,7 +93,7 @@ const run = async () => {
   const seconds = secondsSince(start)
   const stats = slow.stats!
   report({
-    case: "slow-sink",
+    id: "slow-sink",
     records: stats.offered,
     seconds,
     caller: slow.caller,
@@ -102,10 +102,11 @@ const run = async () => {
     written: stats.written,
     dropped: stats.dropped,
     failed: stats.failed,
+    fallback: stats.fallback,
     extra: {
       capacity: CAPACITY,
       dropsOnlyPastCapacity: stats.dropped <= stats.offered - CAPACITY,
-      accountingExact: stats.offered === stats.written + stats.dropped + stats.failed,
+      accountingExact: stats.offered === stats.written + stats.dropped + stats.failed + stats.fallback,
       requestsPerSec: { none: none.requestsPerSec, fast: fast.requestsPerSec, slow: slow.requestsPerSec },
       caller: { none: none.caller, fast: fast.caller, slow: slow.caller },
       fastStats: fast.stats,

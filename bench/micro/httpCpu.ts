@@ -1,15 +1,15 @@
-// The HTTP server's own CPU per request for one variant, from a given bundle of
+// The HTTP server's own CPU per request for one HTTP case, from a given bundle of
 // bench/cases/httpServer.ts: for A/B runs of two builds, interleaved, on a noisy machine.
 // Build: npx esbuild bench/cases/httpServer.ts --bundle --platform=node --format=esm \
 //   --banner:js="import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" \
 //   --outfile=/tmp/http-a.mjs
-// Run:   npx tsx bench/micro/httpCpu.ts /tmp/http-a.mjs logfiber   (the server on CPU 0 with taskset)
+// Run:   npx tsx bench/micro/httpCpu.ts /tmp/http-a.mjs http-logfiber   (the server on CPU 0 with taskset)
 import autocannon from "autocannon"
 import { spawn } from "node:child_process"
 
-const [bundle, variant = "logfiber"] = process.argv.slice(2)
-if (bundle === undefined) throw new Error("usage: httpCpu.ts <bundle.mjs> [none|effect-noop|logfiber|pino]")
-const child = spawn("taskset", ["-c", "0", process.execPath, bundle, variant], { stdio: ["ignore", "pipe", "inherit", "ipc"] })
+const [bundle, id = "http-logfiber"] = process.argv.slice(2)
+if (bundle === undefined) throw new Error("usage: httpCpu.ts <bundle.mjs> [http-none|http-effect-noop|http-logfiber|http-pino]")
+const child = spawn("taskset", ["-c", "0", process.execPath, bundle, id], { stdio: ["ignore", "pipe", "inherit", "ipc"] })
 let stdout = ""
 let started = false
 child.stdout?.on("data", (chunk: Buffer) => {
@@ -30,7 +30,7 @@ child.stdout?.on("data", (chunk: Buffer) => {
         extra: { cpuMicrosPerRequest: number }
       }
       console.log(
-        `${bundle} ${variant}: ${Math.round(requestsPerSec)} requests/s, server CPU ` +
+        `${bundle} ${id}: ${Math.round(requestsPerSec)} requests/s, server CPU ` +
           `${result?.extra.cpuMicrosPerRequest.toFixed(1) ?? "?"} us per request`
       )
     })

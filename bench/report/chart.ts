@@ -1,7 +1,9 @@
 /**
  * A hand-made SVG: for each burst case, a bar for records/s (left) and one for peak RSS (right).
  */
-import type { Results } from "./markdown.js"
+import { caseById } from "../suite.js"
+import { burstRecords } from "./markdown.js"
+import type { Results } from "./results.js"
 
 const escape = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
 
@@ -34,15 +36,15 @@ export const renderChart = (results: Results): string => {
   const width = labelWidth + 2 * (panelWidth + 110)
   let body = ""
   cases.forEach((r, i) => {
-    body += `<text x="${labelWidth - 10}" y="${top + i * 28 + 15}" text-anchor="end">${escape(results.labels[r.case] ?? r.case)}</text>`
+    body += `<text x="${labelWidth - 10}" y="${top + i * 28 + 15}" text-anchor="end">${escape(results.labels[r.id] ?? r.id)}</text>`
   })
-  const highlight = (name: string) => name.startsWith("logfiber")
+  const highlight = (id: string) => caseById(id)?.logfiber === true
   body += panel(
     labelWidth,
     top,
     panelWidth,
     "records/s, end to end (higher is better)",
-    cases.map((r) => ({ value: r.recordsPerSec, highlight: highlight(r.case), text: Math.round(r.recordsPerSec).toLocaleString("en-US") })),
+    cases.map((r) => ({ value: r.recordsPerSec, highlight: highlight(r.id), text: Math.round(r.recordsPerSec).toLocaleString("en-US") })),
     "#2f7ed8"
   )
   body += panel(
@@ -50,14 +52,14 @@ export const renderChart = (results: Results): string => {
     top,
     panelWidth,
     "peak RSS, MiB (lower is better)",
-    cases.map((r) => ({ value: r.peakRssMiB, highlight: highlight(r.case), text: `${Math.round(r.peakRssMiB)} MiB` })),
+    cases.map((r) => ({ value: r.peakRssMiB, highlight: highlight(r.id), text: `${Math.round(r.peakRssMiB)} MiB` })),
     "#e4572e"
   )
   const m = results.machine
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
     `font-family="Helvetica, Arial, sans-serif" font-size="13">` +
     `<rect width="100%" height="100%" fill="#ffffff"/>` +
-    `<text x="10" y="22" font-size="15" font-weight="bold">1,000,000 JSON log records to a file, one process per case</text>` +
+    `<text x="10" y="22" font-size="15" font-weight="bold">${escape(burstRecords(results))} of JSON to a file, one process per case</text>` +
     `<text x="${width - 10}" y="22" text-anchor="end" fill="#555">${escape(`${m.cpu}, Node ${m.node}, ${m.date.slice(0, 10)}`)}</text>` +
     body + "</svg>\n"
 }

@@ -1,5 +1,7 @@
-import type { Format } from "../Format.js"
 import type { LogRecord } from "../LogRecord.js"
+
+/** A line format (`Format.Format`), named here so that this module does not import `Format.ts`. */
+type Format = (record: LogRecord) => string
 
 /** Render a batch into one string, one line per record, newline-terminated. */
 export const renderBatch = (format: Format, batch: ReadonlyArray<LogRecord>): string => {

@@ -2,7 +2,7 @@
  * A fixed-capacity ring buffer of captured log calls. The hot path only does an array store
  * and two integer updates; no node allocation, no Chunk, no Effect.
  */
-export class RecordQueue<A> {
+export class RingBuffer<A> {
   private readonly items: Array<A | undefined>
   private readonly seqs: Float64Array
   private head = 0
@@ -31,6 +31,19 @@ export class RecordQueue<A> {
   /** Sequence number of the oldest item, or Infinity when empty. */
   oldestSeq(): number {
     return this.size === 0 ? Infinity : this.seqs[this.head]!
+  }
+
+  /** How many queued items have a seq of at most `target` (they are in seq order). */
+  countUpTo(target: number): number {
+    let lo = 0
+    let hi = this.size
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      const index = this.head + mid
+      if (this.seqs[index >= this.capacity ? index - this.capacity : index]! <= target) lo = mid + 1
+      else hi = mid
+    }
+    return lo
   }
 
   /** Remove the oldest item (for the sliding strategy). */

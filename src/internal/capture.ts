@@ -1,0 +1,118 @@
+/**
+ * Everything the caller pays for: the `Logger`'s log function. It checks the level, copies the
+ * seven parts of Effect's log options it needs (`capture`), inserts them into the ring buffer
+ * and, when the writer waits for that many records, wakes it; the record that fills the queue
+ * tells the backpressure policy, which then holds producers until the writer has drained. On a
+ * full queue the record is dropped and counted, or, at or above `criticalLevel`, written through
+ * the fallback path.
+ * No formatting, no Effect, no allocation beyond the captured call.
+ */
+import type * as Logger from "effect/Logger"
+import type { Accounting } from "./accounting.js"
+import type { Backpressure } from "./backpressure.js"
+import type { Fallback } from "./fallback.js"
+import { type LogCall, snapshotFields, snapshotParts } from "./normalize.js"
+import type { RingBuffer } from "./ringBuffer.js"
+
+/** What the queue keeps of a log call: Effect's options without `context` (see `capture`). */
+export type Captured = LogCall
+
+/** A class, not an object literal: V8 tracks literal allocation sites and would pretenure this one. */
+class CapturedCall implements LogCall {
+  constructor(
+    readonly fiberId: LogCall["fiberId"],
+    readonly logLevel: LogCall["logLevel"],
+    readonly message: unknown,
+    readonly fields: Record<string, unknown> | undefined,
+    readonly cause: LogCall["cause"],
+    readonly spans: LogCall["spans"],
+    readonly annotations: LogCall["annotations"],
+    readonly time: number
+  ) {}
+}
+
+/**
+ * Keep only what normalization reads. Effect's options also hold `context`, a snapshot of the
+ * calling fiber's FiberRefs (in a server: the request, its headers, its spans...); queued for a
+ * batch window, it would outlive the young generation and turn cheap scavenges into old-space GC.
+ * The message's plain objects are copied one level deep (`snapshotParts`): the record shows the
+ * values at the call, and none of the caller's own objects wait in the queue.
+ */
+export const capture = (options: Logger.Logger.Options<unknown>): Captured => {
+  let message: unknown
+  let fields: Record<string, unknown> | undefined
+  try {
+    fields = snapshotFields(options.message)
+    message = fields !== undefined ? (options.message as ReadonlyArray<unknown>)[0] : snapshotParts(options.message)
+  } catch {
+    // a hostile value (a Proxy whose traps throw) must not fail the caller's log call: keep the
+    // message as logged, and the writer's guarded normalization renders what it can
+    fields = undefined
+    message = options.message
+  }
+  return new CapturedCall(
+    options.fiberId,
+    options.logLevel,
+    message,
+    fields,
+    options.cause,
+    options.spans,
+    options.annotations,
+    options.date.getTime()
+  )
+}
+
+/** What the log call reads of the writer: whether it waits, for how many records, and whether it is closing. */
+export interface WriterSignal {
+  readonly waiter: (() => void) | null
+  readonly wantSize: number
+  readonly closing: boolean
+  wake(): void
+}
+
+export interface LogParts {
+  readonly minimumOrdinal: number
+  readonly criticalOrdinal: number
+  readonly sliding: boolean
+  readonly syncMode: boolean
+  /** `durability: "critical-sync"`: critical records are written, with the queue before them, before the call returns. */
+  readonly criticalSync: boolean
+  readonly queue: RingBuffer<Captured>
+  readonly accounting: Accounting
+  readonly backpressure: Backpressure
+  readonly fallback: Fallback
+  readonly writer: WriterSignal
+}
+
+/** The log function a `Logger.make` wraps: the whole hot path. */
+export const makeLog = (parts: LogParts) => {
+  const { accounting, backpressure, criticalOrdinal, criticalSync, fallback, minimumOrdinal, queue, sliding, syncMode, writer } =
+    parts
+  return (options: Logger.Logger.Options<unknown>): void => {
+    if (options.logLevel.ordinal < minimumOrdinal) return
+    const seq = ++accounting.offered
+    if (syncMode || writer.closing) return fallback.writeNow(capture(options), seq)
+    if (criticalSync && options.logLevel.ordinal >= criticalOrdinal) return fallback.drainNow(queue, capture(options), seq)
+    if (queue.size < queue.capacity) {
+      queue.offer(capture(options), seq)
+      if (writer.waiter !== null && queue.size >= writer.wantSize) {
+        if (writer.wantSize > 1) backpressure.batchFilled = true
+        writer.wake()
+      }
+      // the record that fills the queue: its fiber waits for the writer's turn, if one is coming
+      // (a writer busy in a slow sink write is not waited for: later records drop)
+      if (queue.size === queue.capacity) backpressure.queueFilled(options.fiberId)
+      return
+    }
+    // full: a record about to be dropped is not even copied
+    if (options.logLevel.ordinal >= criticalOrdinal) return fallback.writeNow(capture(options), seq)
+    if (!sliding) {
+      accounting.dropped++
+      return
+    }
+    const evicted = queue.shift()!
+    if (evicted.item.logLevel.ordinal >= criticalOrdinal) fallback.writeNow(evicted.item, evicted.seq)
+    else accounting.dropped++
+    queue.offer(capture(options), seq)
+  }
+}

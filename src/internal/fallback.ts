@@ -1,0 +1,119 @@
+/**
+ * Where a record goes when it cannot take the normal path (queue -> writer -> sink.write):
+ * a critical record on a full queue, a record logged while the Layer shuts down or after it
+ * closed, and every record in `mode: "sync"`. It is written on the caller's fiber through the
+ * sink's `writeSync` (or, in sync mode, an inline `write`); failing that it goes to stderr.
+ * Counting: `written` only when the sink accepted it, `failed` when the sink refused it,
+ * `fallback` when the sink could not be asked (closed, or no synchronous write).
+ */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Format from "../Format.js"
+import type { LogRecord } from "../LogRecord.js"
+import type { LogSinkService } from "../LogSink.js"
+import type { Accounting } from "./accounting.js"
+import { renderBatch } from "./lines.js"
+import type { LogCall as Captured, Normalize } from "./normalize.js"
+import type { RingBuffer } from "./ringBuffer.js"
+import { writeStderr } from "./stderr.js"
+
+/** The first line of a failure, for a one-line report. */
+export const failureReason = (cause: Cause.Cause<unknown>): string => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure)) {
+    const error = failure.value
+    return error instanceof Error ? error.message : String(error)
+  }
+  return Cause.pretty(cause).split("\n")[0] ?? "defect"
+}
+
+/** Report on stderr, with the records (as JSON lines) that did not reach the sink. */
+export const toStderr = (records: ReadonlyArray<LogRecord>, why: string): void => {
+  writeStderr(`logfiber: ${why}\n` + (records.length > 0 ? renderBatch(Format.json, records) : ""))
+}
+
+/** Normalize a record; a throwing normalizer still gives a record, never a lost one. */
+export const guardNormalize = (normalize: Normalize) => (captured: Captured, seq: number): LogRecord => {
+  try {
+    return normalize(captured, seq)
+  } catch (error) {
+    return {
+      seq,
+      time: Date.now(),
+      level: captured.logLevel.label,
+      message: "[logfiber: record could not be normalized]",
+      fields: { error: error instanceof Error ? error.message : String(error) },
+      annotations: {},
+      spans: {},
+      fiber: "#?",
+      cause: undefined
+    }
+  }
+}
+
+export class Fallback {
+  /** Set once the Layer's finalizer has run: the sink may be closed, so records go to stderr. */
+  closed = false
+
+  constructor(
+    private readonly sink: LogSinkService,
+    private readonly accounting: Accounting,
+    private readonly normalize: (captured: Captured, seq: number) => LogRecord,
+    private readonly syncMode: boolean
+  ) {}
+
+  /** Write one record now, on the caller's fiber. */
+  writeNow(captured: Captured, seq: number): void {
+    const record = this.normalize(captured, seq)
+    const sink = this.sink
+    if (!this.closed && sink.writeSync !== undefined) {
+      try {
+        sink.writeSync([record])
+        this.accounting.written++
+      } catch (error) {
+        this.accounting.failed++
+        toStderr([record], `sink ${sink.name} failed a synchronous write (${String(error)}); 1 record follows`)
+      }
+      return
+    }
+    if (!this.closed && this.syncMode) {
+      // a sink without a synchronous write: run its write inline if it completes synchronously
+      const exit = Effect.runSyncExit(sink.write([record]))
+      if (exit._tag === "Success") {
+        this.accounting.written++
+        return
+      }
+      this.accounting.failed++
+      toStderr([record], `sink ${sink.name} failed an inline write (${failureReason(exit.cause)}); 1 record follows`)
+      return
+    }
+    this.accounting.fallback++
+    writeStderr(renderBatch(Format.json, [record]))
+  }
+
+  /**
+   * Write everything queued, then `captured` if given, in one synchronous sink write, now
+   * (`durability: "critical-sync"`, and the process's `exit` event). Without `writeSync`, or once
+   * closed, the records go to stderr and count as `fallback`. Bounded: at most the queue's capacity + 1.
+   */
+  drainNow(queue: RingBuffer<Captured>, captured?: Captured, seq?: number): void {
+    const batch: Array<LogRecord> = []
+    queue.drainInto(queue.size, (item, itemSeq) => void batch.push(this.normalize(item, itemSeq)))
+    if (captured !== undefined && seq !== undefined) batch.push(this.normalize(captured, seq))
+    if (batch.length === 0) return
+    const sink = this.sink
+    if (!this.closed && sink.writeSync !== undefined) {
+      try {
+        sink.writeSync(batch)
+        this.accounting.written += batch.length
+      } catch (error) {
+        this.accounting.failed += batch.length
+        toStderr(batch, `sink ${sink.name} failed a synchronous write (${String(error)}); ${batch.length} record(s) follow`)
+      }
+      return
+    }
+    this.accounting.fallback += batch.length
+    toStderr(batch, `sink ${sink.name} cannot write synchronously; ${batch.length} record(s) follow`)
+  }
+}

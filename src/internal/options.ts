@@ -1,0 +1,331 @@
+/**
+ * The one definition of `AsyncLogger`'s options. Each entry gives the option's default, how a
+ * value given in code is checked (and turned into what the runtime uses), and, for the options
+ * the environment can set, the `LOG_*` variable and its Schema. `defaults`, `resolve` (code
+ * options) and `fromEnv` (the environment `Config`) are all derived from this table.
+ */
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import { DEFAULT_MAX_RECORD_BYTES, MIN_MAX_RECORD_BYTES } from "./normalize.js"
+import { parsePath } from "./redact.js"
+
+/** A level name as Effect spells it (`"Debug"`, `"Info"`, ...) or a `LogLevel`. */
+export type LevelInput = LogLevel.Literal | LogLevel.LogLevel
+
+/** A `Schedule` used as a batch window or a retry policy. */
+export type AnySchedule = Schedule.Schedule<unknown, unknown>
+
+/** `AsyncLogger`'s options as a user gives them; every one is optional. */
+export interface Options {
+  /** Bounded queue size. Default `10_000`. */
+  readonly capacity?: number | undefined
+  /** On a full queue: `"dropping"` drops the newest (default), `"sliding"` the oldest. */
+  readonly overflow?: "dropping" | "sliding" | undefined
+  /** Write as soon as this many records wait; also the largest batch. Default `512`. */
+  readonly batchSize?: number | undefined
+  /** Longest wait for a batch to fill: a duration or a `Schedule`. Default `"100 millis"`. */
+  readonly batchWindow?: Duration.DurationInput | AnySchedule | undefined
+  /** Bound on draining and flushing at scope close. Default `"5 seconds"`. */
+  readonly shutdownTimeout?: Duration.DurationInput | undefined
+  /** Records below this level are ignored; also sets Effect's minimum level. Default `"Info"`. */
+  readonly minimumLevel?: LevelInput | undefined
+  /** Records at or above this level are never dropped. Default `"Error"`. */
+  readonly criticalLevel?: LevelInput | undefined
+  /** `true` (default) replaces Effect's default logger; `false` adds beside it. */
+  readonly replace?: boolean | undefined
+  /** `"async"` (default) or `"sync"`: write inline on the caller's fiber, for debugging. */
+  readonly mode?: "async" | "sync" | undefined
+  /** Retry policy for a failing sink write. Default: exponential from 100 ms, 4 retries. */
+  readonly retry?: AnySchedule | undefined
+  /**
+   * `true` (default): when a record fills the queue while the writer's turn is pending, the
+   * fibers of the Layer's scope wait for the writer to drain it (held by a wrapped scheduler,
+   * for at most one writer turn; a writer busy in a slow sink write is not waited for), so a burst
+   * from many fibers drops nothing (see docs/scheduling.md). `false` leaves Effect's scheduler
+   * untouched; records that do not fit in `capacity` are then dropped.
+   */
+  readonly yieldOnPressure?: boolean | undefined
+  /**
+   * Upper bound, in bytes, of one rendered record in any built-in format. Longer strings are
+   * cut with a visible `…[truncated N bytes]` marker and extra entries dropped with a marker;
+   * a record is never split across lines. At least `1024`. Default `65_536` (64 KiB).
+   */
+  readonly maxRecordBytes?: number | undefined
+  /**
+   * Key paths replaced by `"[REDACTED]"` in `fields` and `annotations`, on the writer fiber:
+   * `"password"` (top level), `"req.headers.authorization"` (nested), `"*.token"` (`*` is any
+   * one key or index), `'headers["x-api-key"]'` (a key with special characters). Default none.
+   */
+  readonly redact?: ReadonlyArray<string> | undefined
+  /** One sink write attempt that has not ended after this fails and is retried. Default `"5 seconds"`. */
+  readonly writeTimeout?: Duration.DurationInput | undefined
+  /** Bound on `AsyncLogger.flush`. Default `"5 seconds"`. */
+  readonly flushTimeout?: Duration.DurationInput | undefined
+  /**
+   * `"batched"` (default): every record goes through the queue. `"critical-sync"`: a record at or
+   * above `criticalLevel` is written, with everything queued before it, through the sink's
+   * `writeSync` before the log call returns (for a file: handed to the kernel), so the error
+   * that precedes a crash is on disk. Needs a sink with `writeSync`.
+   */
+  readonly durability?: "batched" | "critical-sync" | undefined
+  /**
+   * Signals handled like SIGTERM (default none). Node's default for SIGHUP exits at once, losing
+   * what is queued; with `["SIGHUP"]` the process sends itself SIGTERM instead, so
+   * `NodeRuntime.runMain` interrupts the program and the logger drains.
+   */
+  readonly terminateOn?: ReadonlyArray<"SIGHUP" | "SIGUSR2" | "SIGBREAK"> | undefined
+}
+
+type Input<K extends keyof Options> = Exclude<Options[K], undefined>
+
+/** An environment variable that sets an option: its Schema decodes the text to the code value. */
+interface EnvVariable<I> {
+  readonly name: string
+  readonly expected: string
+  readonly decode: (text: string) => Either.Either<I, unknown>
+}
+
+const envVariable = <I>(name: string, expected: string, schema: Schema.Schema<I, string>): EnvVariable<I> => ({
+  name,
+  expected,
+  decode: Schema.decodeUnknownEither(schema)
+})
+
+interface Spec<I, A> {
+  readonly default: I
+  /** Text after "must be" in the error for a bad code value. */
+  readonly expected: string
+  /** The runtime value, or `None` when the input is invalid. */
+  readonly check: (input: I) => Option.Option<A>
+  readonly env?: EnvVariable<I>
+}
+
+const spec = <I, A>(s: Spec<I, A>): Spec<I, A> => s
+
+const lower = <const L extends ReadonlyArray<string>>(...values: L) => Schema.compose(Schema.Lowercase, Schema.Literal(...values))
+const decodeTo = <From extends string, To>(schema: Schema.Schema<From, string>, map: (from: From) => To) =>
+  Schema.transform(schema, Schema.Any as Schema.Schema<To>, { strict: true, decode: map, encode: () => "" as From })
+
+const DigitsToNumber = Schema.compose(Schema.String.pipe(Schema.pattern(/^\d+$/)), Schema.NumberFromString)
+const PositiveIntText = DigitsToNumber.pipe(Schema.int(), Schema.positive())
+const isPositiveInt = (n: number): boolean => Number.isSafeInteger(n) && n >= 1
+const positiveInt = (fallback: number, variable?: string) =>
+  spec<number, number>({
+    default: fallback,
+    expected: "a positive integer",
+    check: (n) => isPositiveInt(n) ? Option.some(n) : Option.none(),
+    ...(variable === undefined ? {} : { env: envVariable(variable, "a positive integer", PositiveIntText) })
+  })
+
+/** Effect's duration syntax (`"100 millis"`), or a bare number of milliseconds. */
+const DurationText = decodeTo(
+  Schema.String.pipe(
+    Schema.filter((text) => !text.startsWith("-") && (/^\d+(\.\d+)?$/.test(text) || Option.isSome(Duration.decodeUnknown(text))))
+  ),
+  (text): Duration.DurationInput => /^\d+(\.\d+)?$/.test(text) ? Duration.millis(Number(text)) : (text as Duration.DurationInput)
+)
+const duration = (fallback: Duration.DurationInput, example: string, variable: string) =>
+  spec<Duration.DurationInput, Duration.Duration>({
+    default: fallback,
+    expected: `a duration such as "${example}"`,
+    check: (input) => Duration.decodeUnknown(input),
+    env: envVariable(variable, `a duration such as "${example}" or a number of milliseconds`, DurationText)
+  })
+
+/** Environment level names, in any case; `warn` and `off` are the common short forms. */
+const ENV_LEVELS: Readonly<Record<string, LogLevel.Literal>> = {
+  all: "All", trace: "Trace", debug: "Debug", info: "Info", warn: "Warning", warning: "Warning",
+  error: "Error", fatal: "Fatal", off: "None", none: "None"
+}
+const LevelText = decodeTo(
+  lower("all", "trace", "debug", "info", "warn", "warning", "error", "fatal", "off", "none"),
+  (name): LevelInput => ENV_LEVELS[name]!
+)
+const level = (fallback: LogLevel.Literal, variable: string) =>
+  spec<LevelInput, LogLevel.LogLevel>({
+    default: fallback,
+    expected: `one of ${LogLevel.allLevels.map((l) => l._tag).join(", ")}`,
+    check: (input) =>
+      typeof input === "string" ? Option.fromNullable(LogLevel.allLevels.find((l) => l._tag === input)) : Option.some(input),
+    env: envVariable(variable, "one of trace, debug, info, warn, error, fatal, all, none (any case)", LevelText)
+  })
+
+const oneOf = <const L extends ReadonlyArray<string>>(allowed: L, fallback: L[number]) =>
+  spec<L[number], L[number]>({
+    default: fallback,
+    expected: `one of ${allowed.join(", ")}`,
+    check: (input) => allowed.includes(input) ? Option.some(input) : Option.none()
+  })
+
+const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, yes: true, on: true, "1": true, false: false, no: false, off: false, "0": false }
+const boolean = (fallback: boolean) =>
+  spec<boolean, boolean>({ default: fallback, expected: "true or false", check: (b) => typeof b === "boolean" ? Option.some(b) : Option.none() })
+
+const validPaths = (paths: ReadonlyArray<string>): boolean => {
+  try {
+    paths.forEach((path) => parsePath(path))
+    return true
+  } catch {
+    return false
+  }
+}
+const PathsText = decodeTo(
+  Schema.String.pipe(Schema.filter((text) => validPaths(text.split(",").map((path) => path.trim())))),
+  (text): ReadonlyArray<string> => text.split(",").map((path) => path.trim()).filter((path) => path.length > 0)
+)
+
+const defaultRetry: AnySchedule = Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(4)))
+
+/** Every option: its default, its check, and the variable that can set it. */
+export const specs = {
+  capacity: positiveInt(10_000, "LOG_QUEUE_CAPACITY"),
+  overflow: { ...oneOf(["dropping", "sliding"], "dropping"), env: envVariable("LOG_OVERFLOW", "dropping or sliding", lower("dropping", "sliding")) },
+  batchSize: positiveInt(512, "LOG_BATCH_SIZE"),
+  batchWindow: spec<Input<"batchWindow">, Duration.Duration | AnySchedule>({
+    ...duration("100 millis", "100 millis", "LOG_BATCH_WINDOW"),
+    check: (input) => Schedule.isSchedule(input) ? Option.some(input) : Duration.decodeUnknown(input)
+  }),
+  shutdownTimeout: duration("5 seconds", "5 seconds", "LOG_SHUTDOWN_TIMEOUT"),
+  minimumLevel: level("Info", "LOG_LEVEL"),
+  criticalLevel: level("Error", "LOG_CRITICAL_LEVEL"),
+  replace: boolean(true),
+  mode: {
+    ...oneOf(["async", "sync"], "async"),
+    env: envVariable(
+      "LOG_SYNC",
+      "true or false (also yes/no, on/off, 1/0)",
+      decodeTo(lower("true", "false", "yes", "no", "on", "off", "1", "0"), (text): "async" | "sync" => BOOLEANS[text] ? "sync" : "async")
+    )
+  },
+  retry: spec<AnySchedule, AnySchedule>({
+    default: defaultRetry,
+    expected: "a Schedule",
+    check: (input) => Schedule.isSchedule(input) ? Option.some(input) : Option.none()
+  }),
+  yieldOnPressure: boolean(true),
+  maxRecordBytes: spec<number, number>({
+    default: DEFAULT_MAX_RECORD_BYTES,
+    expected: `at least ${MIN_MAX_RECORD_BYTES}`,
+    check: (n) => isPositiveInt(n) && n >= MIN_MAX_RECORD_BYTES ? Option.some(n) : Option.none(),
+    env: envVariable(
+      "LOG_MAX_RECORD_BYTES",
+      `an integer of at least ${MIN_MAX_RECORD_BYTES}`,
+      PositiveIntText.pipe(Schema.greaterThanOrEqualTo(MIN_MAX_RECORD_BYTES))
+    )
+  }),
+  redact: spec<ReadonlyArray<string>, ReadonlyArray<string>>({
+    default: [],
+    expected: "key paths such as password, req.headers.authorization, *.token",
+    check: (paths) => Array.isArray(paths) && validPaths(paths) ? Option.some(paths) : Option.none(),
+    env: envVariable("LOG_REDACT", "comma-separated key paths such as password,req.headers.authorization,*.token", PathsText)
+  }),
+  writeTimeout: duration("5 seconds", "5 seconds", "LOG_WRITE_TIMEOUT"),
+  flushTimeout: duration("5 seconds", "5 seconds", "LOG_FLUSH_TIMEOUT"),
+  durability: {
+    ...oneOf(["batched", "critical-sync"], "batched"),
+    env: envVariable("LOG_DURABILITY", "batched or critical-sync", lower("batched", "critical-sync"))
+  },
+  terminateOn: spec<ReadonlyArray<"SIGHUP" | "SIGUSR2" | "SIGBREAK">, ReadonlyArray<"SIGHUP" | "SIGUSR2" | "SIGBREAK">>({
+    default: [],
+    expected: "a list of SIGHUP, SIGUSR2, SIGBREAK",
+    check: (signals) =>
+      Array.isArray(signals) && signals.every((s) => ["SIGHUP", "SIGUSR2", "SIGBREAK"].includes(s)) ? Option.some(signals) : Option.none()
+  })
+} satisfies { readonly [K in keyof Required<Options>]: Spec<Input<K>, unknown> }
+
+type Specs = typeof specs
+type Resolved<K extends keyof Specs> = Specs[K] extends Spec<infer _I, infer A> ? A : never
+
+/** What the runtime uses: every option present, checked and decoded. */
+export type ResolvedOptions = { readonly [K in keyof Specs]: Resolved<K> }
+
+/** Every option's default, as a user would write it. */
+export const defaults: { readonly [K in keyof Specs]: Input<K> } = Object.fromEntries(
+  Object.entries(specs).map(([key, s]) => [key, s.default])
+) as { readonly [K in keyof Specs]: Input<K> }
+
+const show = (value: unknown): string => typeof value === "string" ? JSON.stringify(value) : String(value)
+
+/** Check every option given in code; throws an `Error` naming the option and the value. */
+export const resolve = (options: Options): ResolvedOptions => {
+  const resolved: Record<string, unknown> = {}
+  for (const [key, s] of Object.entries(specs) as Array<[keyof Specs, Spec<unknown, unknown>]>) {
+    const input = options[key] ?? s.default
+    const checked = s.check(input)
+    if (Option.isNone(checked)) {
+      if (key === "redact" && Array.isArray(input)) explainBadPath(input)
+      throw new Error(`logfiber: option ${key} must be ${s.expected}; got ${show(input)}`)
+    }
+    resolved[key] = checked.value
+  }
+  return resolved as ResolvedOptions
+}
+
+/** A bad redact path gets the parser's own explanation (which segment is wrong). */
+const explainBadPath = (paths: ReadonlyArray<string>): void => {
+  for (const path of paths) {
+    try {
+      parsePath(path)
+    } catch (error) {
+      throw new Error(`logfiber: option redact: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+}
+
+/** Read one variable: unset or blank is `None`; a value is decoded with its Schema or fails naming both. */
+const variable = <I>(v: EnvVariable<I>): Config.Config<Option.Option<I>> => {
+  return Config.option(Config.string(v.name)).pipe(
+    Config.mapOrFail((raw) => {
+      if (Option.isNone(raw) || raw.value.trim() === "") return Either.right(Option.none())
+      return Either.match(v.decode(raw.value.trim()), {
+        onLeft: () => Either.left(ConfigError.InvalidData([v.name], `${v.name}: expected ${v.expected}, got ${JSON.stringify(raw.value)}`)),
+        onRight: (value) => Either.right(Option.some(value))
+      })
+    })
+  )
+}
+
+/** The names of the built-in formats, as `LOG_FORMAT` spells them. */
+export type FormatName = "json" | "logfmt" | "pretty" | "pino"
+
+/** What a `LOG_ENV` preset sets (explicit variables win over it). */
+export const presets = {
+  development: { minimumLevel: "Debug", format: "pretty", capacity: 20_000 },
+  production: { minimumLevel: "Info", format: "json", capacity: 50_000 }
+} as const satisfies Record<string, { minimumLevel: LogLevel.Literal; format: FormatName; capacity: number }>
+
+const preset = Config.map(
+  variable(envVariable("LOG_ENV", "development or production", lower("development", "production"))),
+  Option.map((name) => presets[name])
+)
+
+/** `LOG_FORMAT` (or the preset's format, else `json`). */
+export const formatName: Config.Config<FormatName> = Config.map(
+  Config.all([variable(envVariable("LOG_FORMAT", "one of json, logfmt, pretty, pino", lower("json", "logfmt", "pretty", "pino"))), preset]),
+  ([format, chosen]) => Option.getOrElse(format, () => Option.match(chosen, { onNone: () => "json" as const, onSome: (p) => p.format }))
+)
+
+const fromVariables: Config.Config<Options> = Config.map(
+  Config.all(
+    Object.fromEntries(
+      Object.entries(specs).flatMap(([key, s]) => "env" in s && s.env !== undefined ? [[key, variable(s.env as EnvVariable<unknown>)]] : [])
+    ) as Record<string, Config.Config<Option.Option<unknown>>>
+  ),
+  (values) => Object.fromEntries(Object.entries(values).map(([key, value]) => [key, Option.getOrUndefined(value)])) as Options
+)
+
+/** Every option the environment can set, with the `LOG_ENV` preset under the explicit variables. */
+export const fromEnv: Config.Config<Options> = Config.map(
+  Config.all([fromVariables, preset]),
+  ([options, chosen]) =>
+    Option.match(chosen, {
+      onNone: () => options,
+      onSome: (p) => ({ ...options, minimumLevel: options.minimumLevel ?? p.minimumLevel, capacity: options.capacity ?? p.capacity })
+    })
+)

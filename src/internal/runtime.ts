@@ -1,0 +1,105 @@
+/**
+ * Wires the parts into one running logger: the ring buffer, the accounting, the backpressure
+ * policy, the fallback path, the writer fiber (forked in the current scope) and the log function
+ * the installed `Logger` calls. The flow of one log call through these files is in
+ * docs/design.md.
+ */
+import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
+import type * as Scope from "effect/Scope"
+import type { LogSinkService } from "../LogSink.js"
+import { Accounting, type Stats } from "./accounting.js"
+import { Backpressure } from "./backpressure.js"
+import { type Captured, makeLog } from "./capture.js"
+import { Fallback, guardNormalize } from "./fallback.js"
+import { makeNormalize } from "./normalize.js"
+import type { ResolvedOptions } from "./options.js"
+import { RingBuffer } from "./ringBuffer.js"
+import { type FlushResult, makeWindowWait, Writer } from "./writer.js"
+
+/** Run `f` on the process's `exit` event while the scope is open. */
+const onProcessExit = (f: () => void): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.acquireRelease(Effect.sync(() => void process.on("exit", f)), () => Effect.sync(() => void process.off("exit", f)))
+
+const onSignal = (signal: NodeJS.Signals, f: () => void): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.acquireRelease(Effect.sync(() => void process.on(signal, f)), () => Effect.sync(() => void process.off(signal, f)))
+
+export interface Runtime {
+  readonly logger: Logger.Logger<unknown, void>
+  readonly stats: Effect.Effect<Stats>
+  readonly flush: Effect.Effect<FlushResult>
+  readonly backpressure: Backpressure
+}
+
+export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Effect<Runtime, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const syncMode = options.mode === "sync"
+    const queue = new RingBuffer<Captured>(options.capacity)
+    const accounting = new Accounting()
+    const backpressure = new Backpressure(queue)
+    const normalize = guardNormalize(makeNormalize({ redact: options.redact, maxRecordBytes: options.maxRecordBytes }))
+    const fallback = new Fallback(sink, accounting, normalize, syncMode)
+    const writer = new Writer({
+      queue,
+      accounting,
+      backpressure,
+      sink,
+      normalize,
+      // a full queue is a full batch: the writer never waits for more records than fit
+      batchSize: Math.min(options.batchSize, options.capacity),
+      retry: options.retry,
+      shutdownTimeout: options.shutdownTimeout,
+      writeTimeout: options.writeTimeout,
+      flushTimeout: options.flushTimeout,
+      windowWait: yield* makeWindowWait(options.batchWindow),
+      runtime: yield* Effect.runtime<never>()
+    })
+    const log = makeLog({
+      minimumOrdinal: options.minimumLevel.ordinal,
+      criticalOrdinal: options.criticalLevel.ordinal,
+      sliding: options.overflow === "sliding",
+      syncMode,
+      criticalSync: options.durability === "critical-sync",
+      queue,
+      accounting,
+      backpressure,
+      fallback,
+      writer
+    })
+
+    // The writer drains everything queued before it gives the thread back: with the default
+    // budget (2,048 operations) it would get one turn per round of N producer fibers and fall behind.
+    const writerFiber = syncMode
+      ? undefined
+      : yield* Effect.forkDaemon(
+        Effect.interruptible(Effect.withMaxOpsBeforeYield(writer.run, Number.MAX_SAFE_INTEGER)).pipe(
+          // a pending window timer must not keep the process alive after the logger is gone
+          Effect.ensuring(writer.stopWindow)
+        )
+      )
+
+    yield* onProcessExit(() => {
+      // process.exit() or an uncaught exception: no fiber runs again, so write what is queued now
+      writer.closing = true
+      fallback.drainNow(queue)
+    })
+    for (const signal of options.terminateOn) yield* onSignal(signal, () => process.kill(process.pid, "SIGTERM"))
+
+    yield* Effect.addFinalizer(() =>
+      Effect.zipRight(
+        writer.close(writerFiber),
+        Effect.sync(() => {
+          // the sink's own finalizer runs next: from here on, late records go to stderr
+          fallback.closed = true
+          accounting.syncMetrics(writer.pending())
+        })
+      )
+    )
+
+    return {
+      logger: Logger.make<unknown, void>(log),
+      stats: Effect.sync(() => accounting.stats(writer.pending())),
+      flush: writer.flush,
+      backpressure
+    }
+  })
