@@ -13,7 +13,7 @@
 // One fiber runs STEPS `Effect.sync` steps. For its first YIELDS yields the scheduler says "yield"
 // once the fiber has run more than `k` operations since it resumed (k = 0: always), then it defers
 // to Effect's default rule (2,048 operations). Printed at the last of those yields: the fiber's
-// stack depth (a private field, read for this demonstration only), the work done, and heap used.
+// stack depth (a private field, read for this demonstration only) and the work done.
 //   npx tsx bench/micro/yieldGrowth.ts          (YIELDS=20000 by default)
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
@@ -52,19 +52,12 @@ const measure = async (k: number) => {
       })
     }
   })
-  const heapBefore = process.memoryUsage().heapUsed
-  let heapAtEnd = 0
   const start = performance.now()
-  await Effect.runPromise(
-    Effect.withScheduler(counting, scheduler).pipe(
-      Effect.ensuring(Effect.sync(() => void (heapAtEnd = process.memoryUsage().heapUsed)))
-    )
-  )
+  await Effect.runPromise(Effect.withScheduler(counting, scheduler))
   const ms = performance.now() - start
   console.log(
     `yield after ${String(k).padStart(2)} op(s): ${YIELDS} yields in ${ms.toFixed(0).padStart(5)} ms, ` +
-      `stack ${String(scheduler.depth).padStart(6)} frames and  ${workAtLastYield}/${STEPS} steps done at the last one, ` +
-      `heap +${((heapAtEnd - heapBefore) / 2 ** 20).toFixed(0)} MiB (before GC)`
+      `stack ${String(scheduler.depth).padStart(6)} frames and ${workAtLastYield}/${STEPS} steps done at the last one`
   )
 }
 
