@@ -64,6 +64,13 @@ export const cases: ReadonlyArray<CaseSpec> = [
   // burst: the same records from one tight producer loop, against the peers
   { id: "logfiber", label: "logfiber: Effect.logInfo(msg, fields)", file: "logfiber.ts", group: "burst", logfiber: true },
   { id: "logfiber-annotate", label: "logfiber: Effect.annotateLogs(fields)", file: "logfiber.ts", group: "burst", logfiber: true },
+  {
+    id: "logfiber-rotate",
+    label: "logfiber: the same, FileSink rotate { maxBytes: 10 MiB, compress: gzip }",
+    file: "rotation.ts",
+    group: "burst",
+    logfiber: true
+  },
   { id: "effect-toFile", label: "Effect PlatformLogger.toFile(jsonLogger)", file: "effect.ts", group: "burst", logfiber: false },
   { id: "effect-sync", label: "Effect jsonLogger + writeSync per record", file: "effect.ts", group: "burst", logfiber: false },
   { id: "pino", label: "pino 10, destination({ sync: false })", file: "node.ts", group: "burst", logfiber: false },

@@ -92,6 +92,12 @@ export const targets: ReadonlyArray<Target> = [
     ...ratio("records/s", "logfiber", "effect-toFile")
   },
   {
+    id: "throughput-rotate",
+    description: "rotation with gzip costs at most 10 % of the throughput",
+    threshold: { op: ">=", value: 0.9, unit: " x" },
+    ...ratio("records/s", "logfiber-rotate", "logfiber")
+  },
+  {
     id: "caller-p99",
     description: "caller p99 no worse than pino's",
     figure: "sampled caller p99 of `logfiber` / that of `pino`",

@@ -28,6 +28,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
+import { dual } from "effect/Function"
 import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -44,17 +45,19 @@ import { LogSink } from "./LogSink.js"
 
 /**
  * Counters since the Layer was built. Invariant:
- * `offered = written + dropped + failed + fallback + pending`. `written` counts records the
- * configured sink accepted; `fallback` records that went to stderr because the sink could not
- * take them synchronously; `retries` sink write attempts after the first; `batches` successful
- * batch writes.
+ * `offered = written + dropped + sampled + failed + fallback + pending`. `written` counts records
+ * the configured sink accepted; `sampled` records left out by `sample` or `rateLimit`;
+ * `fallback` records that went to stderr because the sink could not take them synchronously;
+ * `retries` sink write attempts after the first; `batches` successful batch writes;
+ * `droppedByLevel` splits `dropped` by level; `highWater` is the most records the queue held.
  * @since 0.1.0
  */
 export type Stats = accounting.Stats
 
 /**
- * The same figures as Effect `Metric`s (counters, and a gauge for `pending`), so they show up
- * in whatever metrics exporter the program uses.
+ * The same figures as Effect `Metric`s (counters; gauges for `pending` and the queue's
+ * high-water mark; `dropped` by level; histograms of batch sizes and of sink write latency per
+ * sink name), so they show up in whatever metrics exporter the program uses (`Metrics`).
  * @since 0.1.0
  */
 export const metrics = accounting.metrics
@@ -126,7 +129,8 @@ export const make = (
  */
 const install = (service: runtime.Runtime, options: Options): Effect.Effect<void, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const level = internalOptions.resolve(options).minimumLevel
+    // the lowest of minimumLevel and the component levels: the logger applies each one itself
+    const level = service.lowestLevel
     yield* Effect.locallyScopedWith(FiberRef.currentLoggers, (set) =>
       options.replace === false
         ? HashSet.add(set, service.logger)
@@ -261,6 +265,24 @@ export const stats: Effect.Effect<Stats, never, AsyncLogger> = Effect.flatMap(As
  * @since 0.1.0
  */
 export const flush: Effect.Effect<FlushResult, never, AsyncLogger> = Effect.flatMap(AsyncLogger, (s) => s.flush)
+
+/**
+ * Run an effect as a component: its records (and those of the fibers it forks) carry the
+ * annotation `component` (the default `componentKey`), so `levels`, `sample` and `rateLimit`
+ * apply to them. With another `componentKey`, annotate with that key instead.
+ *
+ * @example
+ * ```ts
+ * const LogLive = AsyncLogger.layer({ levels: { db: "Warning" } })
+ * const query = Effect.logDebug("select 1").pipe(AsyncLogger.component("db")) // below Warning: not logged
+ * ```
+ * @since 0.1.0
+ */
+export const component: {
+  (name: string): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, name: string): Effect.Effect<A, E, R>
+} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, name: string) =>
+  Effect.annotateLogs(self, internalOptions.defaults.componentKey, name))
 
 /** Re-exported for sinks and formats written against the record type. @since 0.1.0 */
 export type { LogRecord }

@@ -54,7 +54,11 @@ export const make = (options: Options = {}): LogSink.LogSinkService => {
         }
       }),
     writeSync: (batch: ReadonlyArray<LogRecord>) => {
-      fs.writeSync(streamName === "stderr" ? 2 : 1, renderBatch(format, batch))
+      // a pipe may take fewer bytes than asked: write the rest, so no line is cut short
+      const bytes = Buffer.from(renderBatch(format, batch))
+      const fd = streamName === "stderr" ? 2 : 1
+      let offset = 0
+      while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset)
     }
   })
 }

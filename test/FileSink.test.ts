@@ -168,4 +168,15 @@ describe("FileSink", () => {
       expect(lines[0]).toBe("good")
       expect(JSON.parse(lines[1]!)).toMatchObject({ message: "bad", formatError: "format bug" })
     }))
+
+  it.live("a file left with a torn last line (a process killed mid-write): new records start on lines of their own", () =>
+    Effect.gen(function*() {
+      const file = path.join(tempDir(), "torn.log")
+      fs.writeFileSync(file, '{"message":"whole"}\n{"message":"to')
+      yield* Effect.logInfo("after restart").pipe(Effect.provide(fileLogger(file)))
+      const lines = readLines(file)
+      expect(lines).toHaveLength(3)
+      expect(lines[1]).toBe('{"message":"to')
+      expect(JSON.parse(lines[2]!)).toMatchObject({ message: "after restart" })
+    }))
 })

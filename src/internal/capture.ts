@@ -10,6 +10,7 @@
 import type * as Logger from "effect/Logger"
 import type { Accounting } from "./accounting.js"
 import type { Backpressure } from "./backpressure.js"
+import type { Components } from "./components.js"
 import type { Fallback } from "./fallback.js"
 import { type LogCall, snapshotFields, snapshotParts } from "./normalize.js"
 import type { RingBuffer } from "./ringBuffer.js"
@@ -82,14 +83,19 @@ export interface LogParts {
   readonly backpressure: Backpressure
   readonly fallback: Fallback
   readonly writer: WriterSignal
+  readonly components: Components
 }
 
-/** The log function a `Logger.make` wraps: the whole hot path. */
-export const makeLog = (parts: LogParts) => {
-  const { accounting, backpressure, criticalOrdinal, criticalSync, fallback, minimumOrdinal, queue, sliding, syncMode, writer } =
-    parts
-  return (options: Logger.Logger.Options<unknown>): void => {
-    if (options.logLevel.ordinal < minimumOrdinal) return
+/**
+ * The log function a `Logger.make` wraps: the whole hot path. Without component options it is
+ * the level check and `offer`; with them, the component's rule decides first (components.ts).
+ */
+export const makeLog = (parts: LogParts): (options: Logger.Logger.Options<unknown>) => void => {
+  const {
+    accounting, backpressure, components, criticalOrdinal, criticalSync, fallback, minimumOrdinal, queue, sliding, syncMode, writer
+  } = parts
+
+  const offer = (options: Logger.Logger.Options<unknown>): void => {
     const seq = ++accounting.offered
     if (syncMode || writer.closing) return fallback.writeNow(capture(options), seq)
     if (criticalSync && options.logLevel.ordinal >= criticalOrdinal) return fallback.drainNow(queue, capture(options), seq)
@@ -106,13 +112,39 @@ export const makeLog = (parts: LogParts) => {
     }
     // full: a record about to be dropped is not even copied
     if (options.logLevel.ordinal >= criticalOrdinal) return fallback.writeNow(capture(options), seq)
-    if (!sliding) {
-      accounting.dropped++
-      return
-    }
+    if (!sliding) return accounting.drop(options.logLevel)
     const evicted = queue.shift()!
     if (evicted.item.logLevel.ordinal >= criticalOrdinal) fallback.writeNow(evicted.item, evicted.seq)
-    else accounting.dropped++
+    else accounting.drop(evicted.item.logLevel)
     queue.offer(capture(options), seq)
+  }
+
+  if (!components.active) {
+    return (options) => {
+      if (options.logLevel.ordinal < minimumOrdinal) return
+      offer(options)
+    }
+  }
+
+  // A rate limit's summary record: offered like any other, through the fallback path when the
+  // queue is full (it reports a loss; it must not be lost itself).
+  components.emit = (record) => {
+    const seq = ++accounting.offered
+    if (syncMode || writer.closing || queue.size >= queue.capacity) return fallback.writeNow(record, seq)
+    queue.offer(record, seq)
+    if (writer.waiter !== null && queue.size >= writer.wantSize) writer.wake()
+  }
+  const lowestOrdinal = components.lowestLevel.ordinal
+  return (options) => {
+    const ordinal = options.logLevel.ordinal
+    if (ordinal < lowestOrdinal) return
+    const rule = components.ruleFor(options.annotations)
+    if (ordinal < rule.minimumOrdinal) return
+    if (!components.admit(rule, ordinal, options.date)) {
+      accounting.offered++
+      accounting.sampled++
+      return
+    }
+    offer(options)
   }
 }

@@ -63,6 +63,28 @@ export interface Options {
    * one key or index), `'headers["x-api-key"]'` (a key with special characters). Default none.
    */
   readonly redact?: ReadonlyArray<string> | undefined
+  /** The annotation that names a record's component (see `AsyncLogger.component`). Default `"component"`. */
+  readonly componentKey?: string | undefined
+  /**
+   * A minimum level per component: `{ db: "Warning", http: "Debug" }`. Components not named
+   * (and records without one) keep `minimumLevel`. Decided before the record is queued.
+   * Environment: `LOG_LEVELS=db=warn,http=debug`.
+   */
+  readonly levels?: Readonly<Record<string, LevelInput>> | undefined
+  /**
+   * The fraction of records kept per component, from 0 to 1: `{ http: 0.1, "*": 1 }` (`"*"`:
+   * every other component). Records at or above `Warning` are always kept; the others left out
+   * count as `sampled`. The choice uses a generator seeded from Effect's `Random` when the Layer
+   * is built, so a fixed `Random` gives the same choices.
+   */
+  readonly sample?: Readonly<Record<string, number>> | undefined
+  /**
+   * At most this many records per second (of the fiber's `Clock`) per component: `{ http: 1000 }`
+   * (`"*"`: every other component). Records at or above `Warning` are always kept; the others
+   * over the limit count as `sampled`, and when the limit lifts (the next second's first record,
+   * a flush, shutdown) one `Warning` record says how many: `"1234 records suppressed"`.
+   */
+  readonly rateLimit?: Readonly<Record<string, number>> | undefined
   /** One sink write attempt that has not ended after this fails and is retried. Default `"5 seconds"`. */
   readonly writeTimeout?: Duration.DurationInput | undefined
   /** Bound on `AsyncLogger.flush`. Default `"5 seconds"`. */
@@ -180,6 +202,43 @@ const PathsText = decodeTo(
   (text): ReadonlyArray<string> => text.split(",").map((path) => path.trim()).filter((path) => path.length > 0)
 )
 
+const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** A per-component record whose every value passes `check`, as a Map. */
+const perComponent = <I, A>(expected: string, check: (value: I) => Option.Option<A>, env?: EnvVariable<Readonly<Record<string, I>>>) =>
+  spec<Readonly<Record<string, I>>, ReadonlyMap<string, A>>({
+    default: {},
+    expected,
+    check: (input) => {
+      if (!isRecord(input)) return Option.none()
+      const map = new Map<string, A>()
+      for (const [name, value] of Object.entries(input)) {
+        const checked = check(value)
+        if (Option.isNone(checked)) return Option.none()
+        map.set(name, checked.value)
+      }
+      return Option.some(map)
+    },
+    ...(env === undefined ? {} : { env })
+  })
+
+/** `LOG_LEVELS=db=warn,http=debug`: comma-separated `component=level` pairs. */
+const LevelsText = decodeTo(
+  Schema.String.pipe(Schema.filter((text) =>
+    text.split(",").every((pair) => {
+      const [name, level, extra] = pair.split("=").map((part) => part.trim())
+      return extra === undefined && name !== undefined && name.length > 0 && level !== undefined &&
+        ENV_LEVELS[level.toLowerCase()] !== undefined
+    })
+  )),
+  (text): Readonly<Record<string, LevelInput>> =>
+    Object.fromEntries(text.split(",").map((pair) => {
+      const [name, level] = pair.split("=").map((part) => part.trim())
+      return [name!, ENV_LEVELS[level!.toLowerCase()]!]
+    }))
+)
+
 const defaultRetry: AnySchedule = Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(4)))
 
 /** Every option: its default, its check, and the variable that can set it. */
@@ -225,6 +284,24 @@ export const specs = {
     check: (paths) => Array.isArray(paths) && validPaths(paths) ? Option.some(paths) : Option.none(),
     env: envVariable("LOG_REDACT", "comma-separated key paths such as password,req.headers.authorization,*.token", PathsText)
   }),
+  componentKey: spec<string, string>({
+    default: "component",
+    expected: "a non-empty string",
+    check: (key) => typeof key === "string" && key.length > 0 ? Option.some(key) : Option.none()
+  }),
+  levels: perComponent<LevelInput, LogLevel.LogLevel>(
+    `an object of component: level, the levels one of ${LogLevel.allLevels.map((l) => l._tag).join(", ")}`,
+    (input) => level("Info", "LOG_LEVELS").check(input),
+    envVariable("LOG_LEVELS", "comma-separated component=level pairs such as db=warn,http=debug", LevelsText)
+  ),
+  sample: perComponent<number, number>(
+    "an object of component: fraction kept, each from 0 to 1",
+    (rate) => typeof rate === "number" && rate >= 0 && rate <= 1 ? Option.some(rate) : Option.none()
+  ),
+  rateLimit: perComponent<number, number>(
+    "an object of component: records per second, each a positive integer",
+    (n) => isPositiveInt(n) ? Option.some(n) : Option.none()
+  ),
   writeTimeout: duration("5 seconds", "5 seconds", "LOG_WRITE_TIMEOUT"),
   flushTimeout: duration("5 seconds", "5 seconds", "LOG_FLUSH_TIMEOUT"),
   durability: {
@@ -250,7 +327,17 @@ export const defaults: { readonly [K in keyof Specs]: Input<K> } = Object.fromEn
   Object.entries(specs).map(([key, s]) => [key, s.default])
 ) as { readonly [K in keyof Specs]: Input<K> }
 
-const show = (value: unknown): string => typeof value === "string" ? JSON.stringify(value) : String(value)
+const show = (value: unknown): string => {
+  if (typeof value === "string") return JSON.stringify(value)
+  if (isRecord(value) && !Schedule.isSchedule(value) && !Duration.isDuration(value)) {
+    try {
+      return JSON.stringify(value)
+    } catch {
+      return String(value)
+    }
+  }
+  return String(value)
+}
 
 /** Check every option given in code; throws an `Error` naming the option and the value. */
 export const resolve = (options: Options): ResolvedOptions => {

@@ -4,13 +4,17 @@
  * the installed `Logger` calls. The flow of one log call through these files is in
  * docs/design.md.
  */
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
+import type * as LogLevel from "effect/LogLevel"
+import * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
 import type { LogSinkService } from "../LogSink.js"
 import { Accounting, type Stats } from "./accounting.js"
 import { Backpressure } from "./backpressure.js"
 import { type Captured, makeLog } from "./capture.js"
+import { Components } from "./components.js"
 import { Fallback, guardNormalize } from "./fallback.js"
 import { makeNormalize } from "./normalize.js"
 import type { ResolvedOptions } from "./options.js"
@@ -29,6 +33,8 @@ export interface Runtime {
   readonly stats: Effect.Effect<Stats>
   readonly flush: Effect.Effect<FlushResult>
   readonly backpressure: Backpressure
+  /** The lowest level any component keeps: Effect's own minimum level must let it through. */
+  readonly lowestLevel: LogLevel.LogLevel
 }
 
 export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Effect<Runtime, never, Scope.Scope> =>
@@ -54,6 +60,8 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
       windowWait: yield* makeWindowWait(options.batchWindow),
       runtime: yield* Effect.runtime<never>()
     })
+    // sampling draws from a generator seeded here, from Effect's Random: a fixed Random fixes it
+    const components = new Components(options, yield* Random.nextInt)
     const log = makeLog({
       minimumOrdinal: options.minimumLevel.ordinal,
       criticalOrdinal: options.criticalLevel.ordinal,
@@ -64,8 +72,11 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
       accounting,
       backpressure,
       fallback,
-      writer
+      writer,
+      components
     })
+    // summaries of rate limits still refusing records: before a flush and at shutdown
+    const reportSuppressed = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => components.reportAll(now)))
 
     // The writer drains everything queued before it gives the thread back: with the default
     // budget (2,048 operations) it would get one turn per round of N producer fibers and fall behind.
@@ -87,7 +98,7 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
 
     yield* Effect.addFinalizer(() =>
       Effect.zipRight(
-        writer.close(writerFiber),
+        Effect.zipRight(reportSuppressed, writer.close(writerFiber)),
         Effect.sync(() => {
           // the sink's own finalizer runs next: from here on, late records go to stderr
           fallback.closed = true
@@ -98,8 +109,12 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
 
     return {
       logger: Logger.make<unknown, void>(log),
-      stats: Effect.sync(() => accounting.stats(writer.pending())),
-      flush: writer.flush,
-      backpressure
+      stats: Effect.sync(() => {
+        accounting.observeQueue(queue.size)
+        return accounting.stats(writer.pending())
+      }),
+      flush: Effect.zipRight(reportSuppressed, writer.flush),
+      backpressure,
+      lowestLevel: components.lowestLevel
     }
   })

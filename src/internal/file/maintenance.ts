@@ -1,0 +1,100 @@
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import type * as Scope from "effect/Scope"
+import { writeStderr } from "../stderr.js"
+import { gzipFile, repair } from "./compression.js"
+import type { Naming } from "./naming.js"
+import { applyRetention, type Retention } from "./retention.js"
+
+export interface MaintenanceOptions {
+  readonly names: Naming
+  readonly sinkName: string
+  readonly compress: boolean
+  readonly compressLevel: number
+  readonly retention: Retention
+  readonly shutdownTimeout: Duration.DurationInput
+}
+
+/**
+ * The background fiber that compresses rotated files and applies retention, one file at a
+ * time, off the writer's path: the writer only hands it names (`enqueue`). At start it repairs
+ * what a crash left (temporary files, uncompressed rotated files). When its scope closes it
+ * finishes the files handed to it within `shutdownTimeout`, then stops (what is left is
+ * compressed at the next start). A failure is reported once on stderr and never reaches the writer.
+ */
+export const startMaintenance = (
+  options: MaintenanceOptions
+): Effect.Effect<{ readonly enqueue: (file: string) => void }, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const jobs = yield* Queue.unbounded<string | null>()
+    const report = (what: string, error: unknown): void =>
+      writeStderr(`logfiber: ${options.sinkName}: ${what}: ${error instanceof Error ? error.message : String(error)}\n`)
+
+    const compress = (file: string): Effect.Effect<void> =>
+      options.compress
+        ? gzipFile(file, options.compressLevel).pipe(
+          Effect.catchAll((error) =>
+            Effect.sync(() => {
+              // retention may have removed it first: nothing to report
+              if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+                report(`gzip of ${file} failed, the uncompressed file is kept`, error)
+              }
+            })
+          )
+        )
+        : Effect.void
+    const retain = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.sync(() => {
+        try {
+          applyRetention(options.names, options.retention, now)
+        } catch (error) {
+          report("retention failed", error)
+        }
+      }))
+
+    const loop: Effect.Effect<void> = Effect.gen(function*() {
+      while (true) {
+        const file = yield* Queue.take(jobs)
+        if (file === null) return
+        yield* compress(file)
+        yield* retain
+      }
+    })
+
+    // crash leftovers: temporary files go, raw rotated files are compressed (oldest first)
+    const leftovers = yield* Effect.sync(() => {
+      try {
+        return options.compress ? repair(options.names) : []
+      } catch (error) {
+        report("start-up repair failed", error)
+        return []
+      }
+    })
+    const fiber = yield* Effect.forkDaemon(loop)
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        yield* Queue.offer(jobs, null)
+        const done = yield* Fiber.await(fiber).pipe(
+          // finalizers run uninterruptibly: the wait must be interruptible for the timeout to cut it
+          Effect.interruptible,
+          Effect.timeoutOption(options.shutdownTimeout)
+        )
+        if (Option.isNone(done)) {
+          yield* Fiber.interrupt(fiber)
+          writeStderr(
+            `logfiber: ${options.sinkName}: compression not finished within ${
+              Duration.format(Duration.decode(options.shutdownTimeout))
+            }; the rotated files left uncompressed are compressed at the next start\n`
+          )
+        }
+      })
+    )
+    const enqueue = (file: string): void => void Queue.unsafeOffer(jobs, file)
+    for (const file of leftovers) enqueue(file)
+    if (leftovers.length === 0) yield* retain
+    return { enqueue }
+  })

@@ -1,0 +1,105 @@
+import { parseArgs } from "node:util"
+import type { Level } from "../../LogRecord.js"
+
+export type OutputFormat = "json" | "logfmt" | "pretty" | "pino"
+
+export interface CatOptions {
+  readonly inputs: ReadonlyArray<string>
+  readonly format: OutputFormat
+  /** Records below this level are left out. */
+  readonly level: number
+  readonly since: number
+  readonly until: number
+  readonly grep: RegExp | undefined
+  readonly follow: boolean
+}
+
+export const USAGE = `Usage: logfiber cat [options] <file|dir>...
+
+Print the records of log files written by logfiber (JSON or pino lines), oldest first:
+active and rotated files (.gz decompressed) merged by time, then sequence number.
+A directory stands for every file in it.
+
+Options:
+  --format <json|logfmt|pretty|pino>  output format (default json: the lines as written)
+  --level <level>                     minimum level: trace, debug, info, warn, error, fatal
+  --since <time>                      records at or after: ISO-8601 time, or an age (30s, 15m, 2h, 7d)
+  --until <time>                      records before: the same forms
+  --grep <regex>                      records whose line matches (JavaScript regular expression)
+  -f, --follow                        keep printing as the files grow, across rotations
+  -h, --help                          this text
+`
+
+const LEVEL_ORDER: ReadonlyArray<Level> = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+export const levelRank = (level: Level): number => {
+  const i = LEVEL_ORDER.indexOf(level)
+  return i === -1 ? (level === "ALL" ? -1 : LEVEL_ORDER.length) : i
+}
+
+const AGE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/
+const UNIT: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** An ISO-8601 time or an age before `now`; throws a message naming the option. */
+const timeArg = (option: string, value: string | undefined, fallback: number, now: number): number => {
+  if (value === undefined) return fallback
+  const age = AGE.exec(value)
+  if (age !== null) return now - Number(age[1]) * UNIT[age[2]!]!
+  const time = Date.parse(value)
+  if (Number.isNaN(time)) {
+    throw new Error(`--${option} ${value}: expected an ISO-8601 time (2026-11-30T10:00:00Z) or an age (15m, 2h, 7d)`)
+  }
+  return time
+}
+
+export type Parsed = { readonly _tag: "help" } | { readonly _tag: "cat"; readonly options: CatOptions }
+
+/** Parse `argv` (without node and the script); throws an Error whose message is for the user. */
+export const parse = (argv: ReadonlyArray<string>, now: number): Parsed => {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      format: { type: "string" },
+      level: { type: "string" },
+      since: { type: "string" },
+      until: { type: "string" },
+      grep: { type: "string" },
+      follow: { type: "boolean", short: "f" },
+      help: { type: "boolean", short: "h" }
+    }
+  })
+  if (values.help === true) return { _tag: "help" }
+  const [command, ...inputs] = positionals
+  if (command !== "cat") throw new Error(command === undefined ? "missing command: cat" : `unknown command: ${command}`)
+  if (inputs.length === 0) throw new Error("cat: no file or directory given")
+  const format = values.format ?? "json"
+  if (format !== "json" && format !== "logfmt" && format !== "pretty" && format !== "pino") {
+    throw new Error(`--format ${format}: expected json, logfmt, pretty or pino`)
+  }
+  let level = -1
+  if (values.level !== undefined) {
+    level = LEVEL_ORDER.indexOf(values.level.toUpperCase() as Level)
+    if (level === -1) throw new Error(`--level ${values.level}: expected trace, debug, info, warn, error or fatal`)
+  }
+  let grep: RegExp | undefined
+  if (values.grep !== undefined) {
+    try {
+      grep = new RegExp(values.grep)
+    } catch (error) {
+      throw new Error(`--grep ${values.grep}: ${(error as Error).message}`)
+    }
+  }
+  return {
+    _tag: "cat",
+    options: {
+      inputs,
+      format,
+      level,
+      since: timeArg("since", values.since, -Infinity, now),
+      until: timeArg("until", values.until, Infinity, now),
+      grep,
+      follow: values.follow === true
+    }
+  }
+}

@@ -1,0 +1,172 @@
+import * as fs from "node:fs"
+import * as path from "node:path"
+import * as Format from "../../Format.js"
+import type { LogRecord } from "../../LogRecord.js"
+import { type CatOptions, levelRank, parse, USAGE } from "./args.js"
+import { follow } from "./follow.js"
+import { type SourceEnd, type SourceLine, readLines } from "./lineSource.js"
+import { parseLine } from "./record.js"
+
+/** Where `cat` prints: records to `out` (awaited, for back-pressure), messages to `err`. */
+export interface CatIO {
+  readonly out: (text: string) => Promise<void>
+  readonly err: (text: string) => void
+  /** Ends `--follow`. */
+  readonly signal?: AbortSignal | undefined
+  readonly now?: number | undefined
+  /** `--follow`'s polling period; default 200 ms. */
+  readonly pollMillis?: number | undefined
+}
+
+const MAX_BAD_LINE_MESSAGES = 10
+/** A rotated file (ours, or logrotate's `.1`, `.2.gz`): it no longer grows, not followed. */
+const ROTATED = /\.\d{4}-\d{2}-\d{2}(?:T\d{2})?\.\d+(?:\.[^./]*)?$|\.\d+$/
+
+interface Cursor {
+  readonly file: string
+  readonly index: number
+  readonly lines: AsyncGenerator<SourceLine>
+  readonly end: SourceEnd
+  head: { readonly record: LogRecord; readonly text: string; readonly native: boolean } | undefined
+  badLines: number
+}
+
+class Printer {
+  private buffered = ""
+  failed = false
+  constructor(readonly options: CatOptions, readonly io: CatIO) {}
+
+  report(text: string, failure = true): void {
+    if (failure) this.failed = true
+    this.io.err(`logfiber cat: ${text}\n`)
+  }
+
+  async print(record: LogRecord, text: string, native: boolean): Promise<void> {
+    const o = this.options
+    if (o.level >= 0 && levelRank(record.level) < o.level) return
+    if (record.time < o.since || record.time >= o.until) return
+    if ((o.since !== -Infinity || o.until !== Infinity) && Number.isNaN(record.time)) return
+    if (o.grep !== undefined && !o.grep.test(text)) return
+    this.buffered += (o.format === "json" && native ? text : Format[o.format](record)) + "\n"
+    if (this.buffered.length >= 64 * 1024) await this.flush()
+  }
+
+  async flush(): Promise<void> {
+    if (this.buffered.length === 0) return
+    const text = this.buffered
+    this.buffered = ""
+    await this.io.out(text)
+  }
+}
+
+/** Every file an input names: a directory stands for its files (temporary files left out). */
+const expand = (inputs: ReadonlyArray<string>, printer: Printer): Array<string> => {
+  const files: Array<string> = []
+  for (const input of inputs) {
+    let stat: fs.Stats
+    try {
+      stat = fs.statSync(input)
+    } catch {
+      printer.report(`${input}: no such file or directory`)
+      continue
+    }
+    if (!stat.isDirectory()) {
+      files.push(input)
+      continue
+    }
+    for (const entry of fs.readdirSync(input).sort()) {
+      const full = path.join(input, entry)
+      if (entry.endsWith(".tmp") || !fs.statSync(full).isFile()) continue
+      files.push(full)
+    }
+  }
+  return files
+}
+
+/** Move a cursor to its next record; non-JSON lines are reported (first few) and skipped. */
+const advance = async (cursor: Cursor, printer: Printer): Promise<void> => {
+  cursor.head = undefined
+  while (true) {
+    const next = await cursor.lines.next()
+    if (next.done === true) return finish(cursor, printer)
+    const parsed = parseLine(next.value.text)
+    if (parsed !== undefined) {
+      cursor.head = { record: parsed.record, text: next.value.text, native: parsed.native }
+      return
+    }
+    if (next.value.text.length === 0) continue
+    if (++cursor.badLines <= MAX_BAD_LINE_MESSAGES) {
+      printer.report(`${cursor.file}:${next.value.lineNumber}: not a JSON log line, skipped`)
+    }
+  }
+}
+
+const finish = (cursor: Cursor, printer: Printer): void => {
+  if (cursor.badLines > MAX_BAD_LINE_MESSAGES) {
+    printer.report(`${cursor.file}: ${cursor.badLines} lines in all were not JSON log lines`)
+  }
+  if (cursor.end.error !== undefined) {
+    printer.report(`${cursor.file}: ${cursor.end.error}; its other records are printed`)
+  }
+  if (cursor.end.tornTail === true && !printer.options.follow) {
+    printer.report(`${cursor.file}: the last line has no newline yet (being written, or cut by a crash); skipped`, false)
+  }
+}
+
+/** Which head comes first: earlier time, then lower sequence number, then earlier file. */
+const before = (a: Cursor, b: Cursor): boolean => {
+  const ra = a.head!.record
+  const rb = b.head!.record
+  if (ra.time !== rb.time && !Number.isNaN(ra.time) && !Number.isNaN(rb.time)) return ra.time < rb.time
+  if (ra.seq !== rb.seq && !Number.isNaN(ra.seq) && !Number.isNaN(rb.seq)) return ra.seq < rb.seq
+  return a.index < b.index
+}
+
+/** Merge the files: each is in order already, so the earliest head is the next record. */
+const mergeFiles = async (files: ReadonlyArray<string>, printer: Printer): Promise<Array<Cursor>> => {
+  const cursors: Array<Cursor> = files.map((file, index) => {
+    const end: SourceEnd = { bytes: 0 }
+    return { file, index, end, lines: readLines(file, end), head: undefined, badLines: 0 }
+  })
+  for (const c of cursors) await advance(c, printer)
+  let live = cursors.filter((c) => c.head !== undefined)
+  while (live.length > 0) {
+    let first = live[0]!
+    for (let i = 1; i < live.length; i++) if (before(live[i]!, first)) first = live[i]!
+    const head = first.head!
+    await printer.print(head.record, head.text, head.native)
+    await advance(first, printer)
+    if (first.head === undefined) live = live.filter((c) => c !== first)
+  }
+  return cursors
+}
+
+/**
+ * `logfiber cat`: returns the exit code (0: everything read; 1: something could not be read,
+ * each reported on `err`; 2: bad arguments).
+ */
+export const runCat = async (argv: ReadonlyArray<string>, io: CatIO): Promise<number> => {
+  let options: CatOptions
+  try {
+    const parsed = parse(argv, io.now ?? Date.now())
+    if (parsed._tag === "help") {
+      await io.out(USAGE)
+      return 0
+    }
+    options = parsed.options
+  } catch (error) {
+    io.err(`logfiber: ${(error as Error).message}\n\n${USAGE}`)
+    return 2
+  }
+  const printer = new Printer(options, io)
+  const files = expand(options.inputs, printer)
+  const cursors = await mergeFiles(files, printer)
+  await printer.flush()
+  if (options.follow) {
+    const growing = cursors.filter((c) => !c.file.endsWith(".gz") && !ROTATED.test(c.file) && c.end.error === undefined)
+    await follow(growing.map((c) => ({ file: c.file, position: c.end.bytes })), printer, io)
+  }
+  return printer.failed ? 1 : 0
+}
+
+export type { Printer }
