@@ -230,6 +230,9 @@ export const formatFromEnv: Config.Config<Format.Format> = Config.map(internalOp
  */
 export const fromEnv: Layer.Layer<AsyncLogger, ConfigError.ConfigError, LogSink> = layerConfig(optionsFromEnv)
 
+/** Standard output in the `LOG_FORMAT` format. */
+const consoleSinkFromEnv = Layer.unwrapEffect(Effect.map(formatFromEnv, (format) => ConsoleSink.layer({ format })))
+
 /**
  * `fromEnv` writing to standard output in the `LOG_FORMAT` format: the whole logging setup of
  * a twelve-factor service in one Layer.
@@ -241,7 +244,7 @@ export const fromEnv: Layer.Layer<AsyncLogger, ConfigError.ConfigError, LogSink>
  * @since 0.1.0
  */
 export const consoleFromEnv: Layer.Layer<AsyncLogger, ConfigError.ConfigError> = fromEnv.pipe(
-  Layer.provide(Layer.unwrapEffect(Effect.map(formatFromEnv, (format) => ConsoleSink.layer({ format }))))
+  Layer.provide(consoleSinkFromEnv)
 )
 
 /**

@@ -90,8 +90,12 @@ export interface Options {
   readonly shutdownTimeout?: Duration.DurationInput | undefined
 }
 
-const errorReason = (error: unknown): string =>
-  error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}` : String(error)
+/** The error's code and message, the code once (Node's own messages already start with it). */
+const errorReason = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error)
+  const code = (error as NodeJS.ErrnoException).code ?? error.name
+  return error.message.startsWith(code) ? error.message : `${code}: ${error.message}`
+}
 
 /** Open file sinks of this process: `reopen` reaches every one of them. */
 const live = new Set<RotatingFile>()

@@ -40,7 +40,7 @@ const hasKeys = (obj: object): boolean => {
 }
 
 /** Text that may go between JSON quotes as is (fiber ids: `#12`), else its JSON escape. */
-const jsonInner = (text: string): string => (needsJsonEscape(text) ? JSON.stringify(text).slice(1, -1) : text)
+const jsonInner = (text: string): string => (needsJsonEscape(text) ? quoteJson(text).slice(1, -1) : text)
 
 // Messages repeat ("request handled"): escape each distinct one once, with its key.
 let lastMessage = ""
@@ -71,10 +71,20 @@ const jsonHead = (time: number, level: string, fiber: string): string => {
 }
 
 /**
+ * The trace context as pino's OpenTelemetry instrumentation writes it (and `json` too):
+ * `,"trace_id":"<32 hex>","span_id":"<16 hex>","trace_flags":"01"` (`"00"` when not sampled).
+ */
+const traceJson = (r: LogRecord): string =>
+  ",\"trace_id\":" + JSON.stringify(r.traceId) + ",\"span_id\":" + JSON.stringify(r.spanId ?? "") +
+  ",\"trace_flags\":" + (r.traceSampled === false ? "\"00\"" : "\"01\"")
+
+/**
  * One JSON object per line:
  * `{"time":"<ISO-8601>","level":"INFO","fiber":"#12","seq":1,"message":"...",
+ *   "trace_id":"...","span_id":"...","trace_flags":"01",
  *   "fields":{...},"annotations":{...},"spans":{"label":ms},"cause":"..."}`.
- * `fields`, `annotations`, `spans` and `cause` appear only when non-empty. Strings are JSON
+ * `fields`, `annotations`, `spans` and `cause` appear only when non-empty; `trace_id`, `span_id`
+ * and `trace_flags` only when the record was logged inside a span. Strings are JSON
  * escaped (no value can start a new line); values are rendered safely (cycles, BigInt, Errors...,
  * see README "Safety").
  *
@@ -88,10 +98,11 @@ const jsonHead = (time: number, level: string, fiber: string): string => {
 export const json: Format = markSingleLine((r) => {
   let line = jsonHead(r.time, r.level, r.fiber) + (Number.isFinite(r.seq) ? numberJson(r.seq) : "null") +
     jsonMessage(r.message)
+  if (r.traceId !== undefined) line += traceJson(r)
   if (hasKeys(r.fields)) line += ",\"fields\":" + stringifyObject(r.fields)
   if (hasKeys(r.annotations)) line += ",\"annotations\":" + stringifyObject(r.annotations)
   if (hasKeys(r.spans)) line += ",\"spans\":" + stringify(r.spans)
-  if (r.cause !== undefined) line += ",\"cause\":" + JSON.stringify(r.cause)
+  if (r.cause !== undefined) line += ",\"cause\":" + quoteJson(r.cause)
   return line + "}"
 })
 
@@ -176,8 +187,9 @@ const logfmtPairs = (prefix: string, obj: Readonly<Record<string, unknown>>): st
 
 /**
  * logfmt: `key=value` pairs separated by spaces:
- * `time=<ISO-8601> level=info fiber=#12 seq=1 msg="..." <field>=<value> <annotation>=<value>
- * span.<label>=<ms>ms cause="..."`.
+ * `time=<ISO-8601> level=info fiber=#12 seq=1 msg="..." trace=<trace id> span=<span id>
+ * <field>=<value> <annotation>=<value> span.<label>=<ms>ms cause="..."` (`trace` and `span` only
+ * inside a span).
  *
  * A value is written bare when it holds no space, `"`, `=`, `\` or control character;
  * otherwise it is double-quoted with JSON escapes (`\n`, `\"`, `\u001b`, ...), so a value can
@@ -197,6 +209,7 @@ export const logfmt: Format = markSingleLine((r) => {
     " fiber=" + logfmtValue(r.fiber) +
     " seq=" + r.seq +
     " msg=" + logfmtValue(r.message)
+  if (r.traceId !== undefined) line += " trace=" + logfmtValue(r.traceId) + " span=" + logfmtValue(r.spanId ?? "")
   line += logfmtPairs("", r.fields)
   line += logfmtPairs("", r.annotations)
   for (const label in r.spans) line += " span." + logfmtKey(label) + "=" + r.spans[label] + "ms"
@@ -274,6 +287,7 @@ export const prettyWith = (options: PrettyOptions): Format => {
   return markSingleLine((r) => {
     let line = dimmed(isoTime(r.time)) + " " + levelColor(r.level)(r.level.padEnd(5)) + " " +
       dimmed(prettyKey(r.fiber)) + " " + escapeRaw(stripAnsi(r.message))
+    if (r.traceId !== undefined) line += " " + dimmed("trace=" + prettyValue(r.traceId) + " span=" + prettyValue(r.spanId ?? ""))
     line += pairs(r.fields)
     line += pairs(r.annotations)
     let spans = ""
@@ -308,7 +322,8 @@ let defaultPretty: Format | undefined
 
 /**
  * For a person at a terminal:
- * `<ISO time> <LEVEL> <fiber> <message> key=value ... (span=12ms) cause: <cause>`, level
+ * `<ISO time> <LEVEL> <fiber> <message> trace=<id> span=<id> key=value ... (span=12ms) cause: <cause>`
+ * (`trace` and `span` only inside a span), level
  * colored, time and fiber dimmed, keys cyan. Colors are decided once, on first use, by
  * `colorsByDefault()` (standard output a TTY, `NO_COLOR`, `FORCE_COLOR`); use `prettyWith`
  * to choose. ANSI escapes in messages and values are stripped, and control characters are
@@ -342,27 +357,37 @@ const PINO_LEVELS: Readonly<Record<string, number>> = {
 /** Keys pino's line owns (and logfiber's own additions): fields and annotations that use them get a `_` prefix. */
 const PINO_RESERVED = new Set(["level", "time", "pid", "hostname", "msg", "fiber", "seq", "spans", "err"])
 
-const pinoHead = `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}`
+const pinoHead = `,"pid":${process.pid},"hostname":${quoteJson(os.hostname())}`
 
-const pinoPairs = (obj: Readonly<Record<string, unknown>>, skip: Readonly<Record<string, unknown>> | undefined): string => {
+/** Keys the trace context takes in a record logged inside a span. */
+const PINO_TRACE_KEYS = new Set(["trace_id", "span_id", "trace_flags"])
+
+const pinoPairs = (
+  obj: Readonly<Record<string, unknown>>,
+  skip: Readonly<Record<string, unknown>> | undefined,
+  traced: boolean
+): string => {
   let out = ""
   for (const key in obj) {
     if (skip !== undefined && key in skip) continue
     const value = obj[key]
     if (value === undefined) continue
-    out += "," + JSON.stringify(PINO_RESERVED.has(key) ? "_" + key : key) + ":" + stringify(value)
+    const reserved = PINO_RESERVED.has(key) || (traced && PINO_TRACE_KEYS.has(key))
+    out += "," + quoteJson(reserved ? "_" + key : key) + ":" + stringify(value)
   }
   return out
 }
 
 /**
  * pino's line shape, so pino-pretty and other pino tooling read it:
- * `{"level":30,"time":<epoch ms>,"pid":..,"hostname":"..","msg":"..",<annotations>,<fields>,
+ * `{"level":30,"time":<epoch ms>,"pid":..,"hostname":"..","msg":"..","trace_id":"..","span_id":"..",
+ * "trace_flags":"01",<annotations>,<fields>,
  * "fiber":"#12","seq":1,"spans":{..},"err":{"type":"Error","message":"..","stack":"<cause>"}}`.
  * Levels are pino's numbers (trace 10, debug 20, info 30, warn 40, error 50, fatal 60).
  * Fields and annotations are merged at the top level (a field wins over an annotation with the
  * same key); one named like a core key (`level`, `time`, `pid`, `hostname`, `msg`, `fiber`,
- * `seq`, `spans`, `err`) is written with a `_` prefix (`_level`).
+ * `seq`, `spans`, `err`, and inside a span `trace_id`, `span_id`, `trace_flags`) is written with a
+ * `_` prefix (`_level`). The trace keys are those of `@opentelemetry/instrumentation-pino`.
  *
  * @example
  * ```sh
@@ -373,17 +398,19 @@ const pinoPairs = (obj: Readonly<Record<string, unknown>>, skip: Readonly<Record
 export const pino: Format = markSingleLine((r) => {
   let line = "{\"level\":" + (PINO_LEVELS[r.level] ?? 30) +
     ",\"time\":" + (Number.isFinite(r.time) ? r.time : "null") + pinoHead +
-    ",\"msg\":" + JSON.stringify(r.message)
-  if (hasKeys(r.annotations)) line += pinoPairs(r.annotations, hasKeys(r.fields) ? r.fields : undefined)
-  if (hasKeys(r.fields)) line += pinoPairs(r.fields, undefined)
-  line += ",\"fiber\":" + JSON.stringify(r.fiber) + ",\"seq\":" + (Number.isFinite(r.seq) ? numberJson(r.seq) : "null")
+    ",\"msg\":" + quoteJson(r.message)
+  const traced = r.traceId !== undefined
+  if (traced) line += traceJson(r)
+  if (hasKeys(r.annotations)) line += pinoPairs(r.annotations, hasKeys(r.fields) ? r.fields : undefined, traced)
+  if (hasKeys(r.fields)) line += pinoPairs(r.fields, undefined, traced)
+  line += ",\"fiber\":" + quoteJson(r.fiber) + ",\"seq\":" + (Number.isFinite(r.seq) ? numberJson(r.seq) : "null")
   if (hasKeys(r.spans)) line += ",\"spans\":" + stringify(r.spans)
   if (r.cause !== undefined) {
     const firstLine = r.cause.split("\n", 1)[0] ?? ""
     const colon = firstLine.indexOf(": ")
     const type = colon > 0 && /^[\w$.]+$/.test(firstLine.slice(0, colon)) ? firstLine.slice(0, colon) : "Error"
-    line += ",\"err\":{\"type\":" + JSON.stringify(type) + ",\"message\":" +
-      JSON.stringify(colon > 0 ? firstLine.slice(colon + 2) : firstLine) + ",\"stack\":" + JSON.stringify(r.cause) + "}"
+    line += ",\"err\":{\"type\":" + quoteJson(type) + ",\"message\":" +
+      quoteJson(colon > 0 ? firstLine.slice(colon + 2) : firstLine) + ",\"stack\":" + quoteJson(r.cause) + "}"
   }
   return line + "}"
 })

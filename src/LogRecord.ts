@@ -32,6 +32,9 @@ export type Level = LogLevel.LogLevel["label"]
  * - `spans`: `Effect.withLogSpan` label -> elapsed milliseconds.
  * - `fiber`: the fiber id, e.g. `"#12"`.
  * - `cause`: the rendered `Cause` (with stack) when the call carried one.
+ * - `traceId`, `spanId`, `traceSampled`: the span the call ran in (`Effect.withSpan`,
+ *   `Effect.fn`, an HTTP server span, an OpenTelemetry span), as lowercase hex ids and the
+ *   sampled flag; `undefined` outside any span.
  *
  * @since 0.1.0
  */
@@ -45,6 +48,9 @@ export interface LogRecord {
   readonly spans: Readonly<Record<string, number>>
   readonly fiber: string
   readonly cause: string | undefined
+  readonly traceId?: string | undefined
+  readonly spanId?: string | undefined
+  readonly traceSampled?: boolean | undefined
 }
 
 /**
@@ -66,5 +72,8 @@ export const make = (parts: Partial<LogRecord> & { readonly message: string }): 
   annotations: parts.annotations ?? {},
   spans: parts.spans ?? {},
   fiber: parts.fiber ?? "#0",
-  cause: parts.cause
+  cause: parts.cause,
+  traceId: parts.traceId,
+  spanId: parts.spanId,
+  traceSampled: parts.traceSampled
 })

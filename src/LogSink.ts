@@ -26,12 +26,24 @@ import type { LogRecord } from "./LogRecord.js"
  * A sink could not write or flush. `reason` is human readable; `cause` is the
  * underlying error (an errno exception, a socket error, ...).
  *
+ * Two optional fields tell the logger what a retry would do:
+ * - `retryable: false`: the same batch would fail again (an HTTP 400, a record the peer
+ *   refuses): the logger does not retry it and counts the batch as failed at once.
+ * - `rejected: n`: the peer took the batch but refused `n` of its records (OTLP's partial
+ *   success): the logger counts `n` as failed and the rest as written, and never retries.
+ *
+ * @example
+ * ```ts
+ * new LogSink.SinkError({ sink: "otlp", reason: "HTTP 400: bad request", retryable: false })
+ * ```
  * @since 0.1.0
  */
 export class SinkError extends Data.TaggedError("SinkError")<{
   readonly sink: string
   readonly reason: string
   readonly cause?: unknown
+  readonly retryable?: boolean | undefined
+  readonly rejected?: number | undefined
 }> {
   override get message(): string {
     return `${this.sink}: ${this.reason}`

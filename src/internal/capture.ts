@@ -1,13 +1,16 @@
 /**
  * Everything the caller pays for: the `Logger`'s log function. It checks the level, copies the
- * seven parts of Effect's log options it needs (`capture`), inserts them into the ring buffer
- * and, when the writer waits for that many records, wakes it; the record that fills the queue
- * tells the backpressure policy, which then holds producers until the writer has drained. On a
- * full queue the record is dropped and counted, or, at or above `criticalLevel`, written through
- * the fallback path.
+ * seven parts of Effect's log options it needs and the current span's ids (`capture`), inserts
+ * them into the ring buffer and, when the writer waits for that many records, wakes it; the record
+ * that fills the queue tells the backpressure policy, which then holds producers until the writer
+ * has drained. On a full queue the record is dropped and counted, or, at or above
+ * `criticalLevel`, written through the fallback path.
  * No formatting, no Effect, no allocation beyond the captured call.
  */
+import * as FiberRef from "effect/FiberRef"
+import type * as FiberRefs from "effect/FiberRefs"
 import type * as Logger from "effect/Logger"
+import * as Tracer from "effect/Tracer"
 import type { Accounting } from "./accounting.js"
 import type { Backpressure } from "./backpressure.js"
 import type { Components } from "./components.js"
@@ -28,8 +31,23 @@ class CapturedCall implements LogCall {
     readonly cause: LogCall["cause"],
     readonly spans: LogCall["spans"],
     readonly annotations: LogCall["annotations"],
-    readonly time: number
+    readonly time: number,
+    readonly traceId: string | undefined,
+    readonly spanId: string | undefined,
+    readonly traceSampled: boolean | undefined
   ) {}
+}
+
+const SPAN_KEY = Tracer.ParentSpan.key
+
+/**
+ * The span the call runs in (`Effect.withSpan`, `Effect.fn`, an HTTP server span, an
+ * OpenTelemetry span): what `Effect.currentSpan` reads, looked up without an `Option` or any
+ * other allocation, since every log call pays for it. Outside a span: two failed map lookups.
+ */
+const currentSpan = (refs: FiberRefs.FiberRefs): Tracer.AnySpan | undefined => {
+  const stack = refs.locals.get(FiberRef.currentContext)
+  return stack === undefined ? undefined : stack[0][1].unsafeMap.get(SPAN_KEY)
 }
 
 /**
@@ -37,20 +55,26 @@ class CapturedCall implements LogCall {
  * calling fiber's FiberRefs (in a server: the request, its headers, its spans...); queued for a
  * batch window, it would outlive the young generation and turn cheap scavenges into old-space GC.
  * The message's plain objects are copied one level deep (`snapshotParts`): the record shows the
- * values at the call, and none of the caller's own objects wait in the queue.
+ * values at the call, and none of the caller's own objects wait in the queue. At most `copyLimit`
+ * properties are read for the whole call (`normalize.copyLimit(maxRecordBytes)`): a million-key
+ * object costs the caller no million reads.
  */
-export const capture = (options: Logger.Logger.Options<unknown>): Captured => {
+export const capture = (options: Logger.Logger.Options<unknown>, copyLimit: number): Captured => {
   let message: unknown
   let fields: Record<string, unknown> | undefined
   try {
-    fields = snapshotFields(options.message)
-    message = fields !== undefined ? (options.message as ReadonlyArray<unknown>)[0] : snapshotParts(options.message)
+    fields = snapshotFields(options.message, copyLimit)
+    message = fields !== undefined
+      ? (options.message as ReadonlyArray<unknown>)[0]
+      : snapshotParts(options.message, copyLimit)
   } catch {
     // a hostile value (a Proxy whose traps throw) must not fail the caller's log call: keep the
     // message as logged, and the writer's guarded normalization renders what it can
     fields = undefined
     message = options.message
   }
+  // only the ids are kept: the span object holds its attributes, links and parent chain
+  const span = currentSpan(options.context)
   return new CapturedCall(
     options.fiberId,
     options.logLevel,
@@ -59,7 +83,10 @@ export const capture = (options: Logger.Logger.Options<unknown>): Captured => {
     options.cause,
     options.spans,
     options.annotations,
-    options.date.getTime()
+    options.date.getTime(),
+    span?.traceId,
+    span?.spanId,
+    span?.sampled
   )
 }
 
@@ -84,6 +111,8 @@ export interface LogParts {
   readonly fallback: Fallback
   readonly writer: WriterSignal
   readonly components: Components
+  /** Most properties the caller's copy reads for one call (`normalize.copyLimit`). */
+  readonly copyLimit: number
 }
 
 /**
@@ -92,15 +121,26 @@ export interface LogParts {
  */
 export const makeLog = (parts: LogParts): (options: Logger.Logger.Options<unknown>) => void => {
   const {
-    accounting, backpressure, components, criticalOrdinal, criticalSync, fallback, minimumOrdinal, queue, sliding, syncMode, writer
+    accounting,
+    backpressure,
+    components,
+    copyLimit,
+    criticalOrdinal,
+    criticalSync,
+    fallback,
+    minimumOrdinal,
+    queue,
+    sliding,
+    syncMode,
+    writer
   } = parts
 
   const offer = (options: Logger.Logger.Options<unknown>): void => {
     const seq = ++accounting.offered
-    if (syncMode || writer.closing) return fallback.writeNow(capture(options), seq)
-    if (criticalSync && options.logLevel.ordinal >= criticalOrdinal) return fallback.drainNow(queue, capture(options), seq)
+    if (syncMode || writer.closing) return fallback.writeNow(capture(options, copyLimit), seq)
+    if (criticalSync && options.logLevel.ordinal >= criticalOrdinal) return fallback.drainNow(queue, capture(options, copyLimit), seq)
     if (queue.size < queue.capacity) {
-      queue.offer(capture(options), seq)
+      queue.offer(capture(options, copyLimit), seq)
       if (writer.waiter !== null && queue.size >= writer.wantSize) {
         if (writer.wantSize > 1) backpressure.batchFilled = true
         writer.wake()
@@ -111,12 +151,12 @@ export const makeLog = (parts: LogParts): (options: Logger.Logger.Options<unknow
       return
     }
     // full: a record about to be dropped is not even copied
-    if (options.logLevel.ordinal >= criticalOrdinal) return fallback.writeNow(capture(options), seq)
+    if (options.logLevel.ordinal >= criticalOrdinal) return fallback.writeNow(capture(options, copyLimit), seq)
     if (!sliding) return accounting.drop(options.logLevel)
     const evicted = queue.shift()!
     if (evicted.item.logLevel.ordinal >= criticalOrdinal) fallback.writeNow(evicted.item, evicted.seq)
     else accounting.drop(evicted.item.logLevel)
-    queue.offer(capture(options), seq)
+    queue.offer(capture(options, copyLimit), seq)
   }
 
   if (!components.active) {

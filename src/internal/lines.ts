@@ -1,4 +1,5 @@
 import type { LogRecord } from "../LogRecord.js"
+import { escapeLineSeparators } from "./safeJson.js"
 
 /** A line format (`Format.Format`), named here so that this module does not import `Format.ts`. */
 type Format = (record: LogRecord) => string
@@ -69,12 +70,12 @@ const renderLine = (format: Format, record: LogRecord): string => {
     // a user-defined format must not be able to start a second record (CWE-117)
     return line.includes("\n") || line.includes("\r") ? line.replace(/\r?\n|\r/g, "\\n") : line
   } catch (error) {
-    return JSON.stringify({
+    return escapeLineSeparators(JSON.stringify({
       time: new Date(record.time).toISOString(),
       level: record.level,
       seq: record.seq,
       message: record.message,
       formatError: error instanceof Error ? error.message : String(error)
-    })
+    }))
   }
 }

@@ -130,7 +130,7 @@ interface Spec<I, A> {
 
 const spec = <I, A>(s: Spec<I, A>): Spec<I, A> => s
 
-const lower = <const L extends ReadonlyArray<string>>(...values: L) => Schema.compose(Schema.Lowercase, Schema.Literal(...values))
+export const lower = <const L extends ReadonlyArray<string>>(...values: L) => Schema.compose(Schema.Lowercase, Schema.Literal(...values))
 const decodeTo = <From extends string, To>(schema: Schema.Schema<From, string>, map: (from: From) => To) =>
   Schema.transform(schema, Schema.Any as Schema.Schema<To>, { strict: true, decode: map, encode: () => "" as From })
 
@@ -377,6 +377,10 @@ const variable = <I>(v: EnvVariable<I>): Config.Config<Option.Option<I>> => {
     })
   )
 }
+
+/** The same reading for variables that are not logger options (SinkFromEnv's per-sink variables). */
+export const readVariable = <I>(name: string, expected: string, schema: Schema.Schema<I, string>): Config.Config<Option.Option<I>> =>
+  variable(envVariable(name, expected, schema))
 
 /** The names of the built-in formats, as `LOG_FORMAT` spells them. */
 export type FormatName = "json" | "logfmt" | "pretty" | "pino"

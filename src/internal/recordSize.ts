@@ -44,11 +44,29 @@ const unitCost = (s: string, i: number, n: number): number => {
   return 3
 }
 
-/** The visible marker that replaces the end of a truncated string. */
-export const truncationMarker = (droppedBytes: number): string => `…[truncated ${droppedBytes} bytes]`
+/**
+ * The visible marker that replaces the end of a truncated string. `atLeast`: the count is a lower
+ * bound (the dropped tail was too long to count its UTF-8 bytes within the bounded work).
+ */
+export const truncationMarker = (droppedBytes: number, atLeast = false): string =>
+  `…[truncated ${droppedBytes}${atLeast ? "+" : ""} bytes]`
 
 /** Budget for the marker itself (`…` plus the longest count). */
-export const MARKER_COST = stringCost(truncationMarker(Number.MAX_SAFE_INTEGER))
+export const MARKER_COST = stringCost(truncationMarker(Number.MAX_SAFE_INTEGER, true))
+
+/**
+ * Longest dropped tail whose UTF-8 bytes are counted exactly (a native scan, ~1 ms); a longer
+ * one is reported by its UTF-16 length, a lower bound of its bytes (`…[truncated 314572800+ bytes]`).
+ */
+export const EXACT_TAIL_UNITS = 1 << 20
+
+/** The cost of `s`, or a number above `limit` as soon as it is known to exceed it (work at most `limit` units). */
+export const stringCostUpTo = (s: string, limit: number): number => {
+  let cost = 0
+  const n = s.length
+  for (let i = 0; i < n && cost <= limit; i++) cost += unitCost(s, i, n)
+  return cost
+}
 
 /**
  * `s` cut so that its cost, marker included, is at most `maxCost` (never less than the marker
@@ -83,5 +101,8 @@ export const truncateString = (s: string, maxCost: number): string => {
     if (last >= 0xd800 && last <= 0xdbff) i--
   }
   const kept = s.slice(0, Math.max(0, i))
-  return kept + truncationMarker(Buffer.byteLength(s.slice(kept.length), "utf8"))
+  const tail = n - kept.length
+  return kept + (tail <= EXACT_TAIL_UNITS
+    ? truncationMarker(Buffer.byteLength(s.slice(kept.length), "utf8"))
+    : truncationMarker(tail, true))
 }

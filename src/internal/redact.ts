@@ -1,26 +1,15 @@
 /**
- * Redaction by key path, compiled once into a tree so that a record that holds none of the
- * paths costs one own-property check per top-level path segment.
+ * Redaction by key path, compiled once into a tree that the safe walk (`safeJson.toSafe`)
+ * follows while it reads a record's values: a value at a path is replaced without being read,
+ * and paths match what is rendered (after `toJSON`, through getters, in Maps and Errors).
  *
  * Path syntax: segments separated by `.`; `*` matches any one key (or array index); a key
  * that holds a `.`, `*` or `[` is written in brackets: `req.headers["x-api-key"]`; `a[0]` is
  * `a.0`. A path is relative to the record's `fields` and, separately, to its `annotations`.
- * Objects on a redacted path are copied (copy on write): the values the caller logged are never
- * modified. A path through a non-plain object (an Error, a Map, a class instance) redacts in its
- * safe rendering.
+ * The walk builds a new rendering: the values the caller logged are never modified.
  */
-import { toSafe } from "./safeJson.js"
-
 /** What replaces a redacted value. */
 export const REDACTED = "[REDACTED]"
-
-interface PathNode {
-  readonly keys: Map<string, PathNode>
-  wildcard: PathNode | undefined
-  terminal: boolean
-}
-
-const node = (): PathNode => ({ keys: new Map(), wildcard: undefined, terminal: false })
 
 /** Split a path into segments; throws an `Error` describing the first problem. */
 export const parsePath = (path: string): Array<string> => {
@@ -60,13 +49,22 @@ export const parsePath = (path: string): Array<string> => {
   return segments
 }
 
-/** A compiled set of paths: `apply` returns the object itself when nothing matched. */
-export interface Redactor {
-  readonly apply: (obj: Readonly<Record<string, unknown>>) => Readonly<Record<string, unknown>>
+/**
+ * A compiled set of paths, as a tree walked alongside a value (see `safeJson.toSafe`): `step`
+ * gives the node for a key, `terminal` says the value there is redacted.
+ */
+export interface RedactNode {
+  readonly keys: Map<string, RedactNode>
+  wildcard: RedactNode | undefined
+  terminal: boolean
+  /** Nodes for keys matched both by name and by `*`, merged once (see `step`). */
+  merged?: Map<string, RedactNode>
 }
 
+const node = (): RedactNode => ({ keys: new Map(), wildcard: undefined, terminal: false })
+
 /** Compile paths (throws on a malformed one); `undefined` when there are none. */
-export const compile = (paths: ReadonlyArray<string>): Redactor | undefined => {
+export const compile = (paths: ReadonlyArray<string>): RedactNode | undefined => {
   if (paths.length === 0) return undefined
   const root = node()
   for (const path of paths) {
@@ -81,59 +79,29 @@ export const compile = (paths: ReadonlyArray<string>): Redactor | undefined => {
     }
     current.terminal = true
   }
-  return { apply: (obj) => redactIn(obj, root) as Readonly<Record<string, unknown>> }
+  return root
 }
 
-const hasOwn = Object.prototype.hasOwnProperty
-
-const isPlainOrArray = (u: object): boolean => {
-  if (Array.isArray(u)) return true
-  const proto = Object.getPrototypeOf(u)
-  return proto === Object.prototype || proto === null
+/** The node for `key` below `from`: the paths naming it and the paths through `*`, together. */
+export const step = (from: RedactNode, key: string): RedactNode | undefined => {
+  const exact = from.keys.get(key)
+  const wild = from.wildcard
+  if (exact === undefined) return wild
+  if (wild === undefined) return exact
+  const merged = from.merged ??= new Map()
+  let both = merged.get(key)
+  if (both === undefined) merged.set(key, both = merge(exact, wild))
+  return both
 }
 
-const read = (obj: object, key: string): unknown => {
-  try {
-    return (obj as Record<string, unknown>)[key]
-  } catch {
-    return undefined
+const merge = (a: RedactNode, b: RedactNode): RedactNode => {
+  const out = node()
+  out.terminal = a.terminal || b.terminal
+  for (const [key, next] of a.keys) out.keys.set(key, next)
+  for (const [key, next] of b.keys) {
+    const existing = out.keys.get(key)
+    out.keys.set(key, existing === undefined ? next : merge(existing, next))
   }
-}
-
-const copy = (obj: object): Record<string, unknown> => {
-  if (Array.isArray(obj)) return obj.slice() as unknown as Record<string, unknown>
-  const out: Record<string, unknown> = Object.getPrototypeOf(obj) === null ? Object.create(null) : {}
-  for (const key of Object.keys(obj)) {
-    Object.defineProperty(out, key, { value: read(obj, key), enumerable: true, writable: true, configurable: true })
-  }
+  out.wildcard = a.wildcard === undefined ? b.wildcard : b.wildcard === undefined ? a.wildcard : merge(a.wildcard, b.wildcard)
   return out
-}
-
-const redactIn = (value: unknown, tree: PathNode): unknown => {
-  if (value === null || typeof value !== "object") return value
-  if (!isPlainOrArray(value)) {
-    // redact in the safe rendering, but only if something there matches
-    const safe = toSafe(value)
-    const redacted = redactIn(safe, tree)
-    return redacted === safe ? value : redacted
-  }
-  let out: Record<string, unknown> | undefined
-  const visit = (key: string, child: PathNode): void => {
-    const current = out ?? (value as Record<string, unknown>)
-    if (!hasOwn.call(current, key)) return
-    if (child.terminal) {
-      out ??= copy(value)
-      out[key] = REDACTED
-      return
-    }
-    const before = read(current, key)
-    const after = redactIn(before, child)
-    if (after !== before) {
-      out ??= copy(value)
-      out[key] = after
-    }
-  }
-  for (const [key, child] of tree.keys) visit(key, child)
-  if (tree.wildcard !== undefined) for (const key of Object.keys(value)) visit(key, tree.wildcard)
-  return out ?? value
 }

@@ -16,7 +16,7 @@ import { Backpressure } from "./backpressure.js"
 import { type Captured, makeLog } from "./capture.js"
 import { Components } from "./components.js"
 import { Fallback, guardNormalize } from "./fallback.js"
-import { makeNormalize } from "./normalize.js"
+import { copyLimit, makeNormalize } from "./normalize.js"
 import type { ResolvedOptions } from "./options.js"
 import { RingBuffer } from "./ringBuffer.js"
 import { type FlushResult, makeWindowWait, Writer } from "./writer.js"
@@ -73,7 +73,8 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
       backpressure,
       fallback,
       writer,
-      components
+      components,
+      copyLimit: copyLimit(options.maxRecordBytes)
     })
     // summaries of rate limits still refusing records: before a flush and at shutdown
     const reportSuppressed = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => components.reportAll(now)))

@@ -20,7 +20,9 @@
  *   most the capacity, so the record that fills the queue always wakes a waiting writer; fiber
  *   turns held while the queue is full are released when the writer takes its next batch.
  * - Write: up to `batchSize` records are normalized once, written with the retry Schedule; after
- *   the last retry they go to stderr and count as `failed`. The batch is released once written.
+ *   the last retry they go to stderr and count as `failed`. A `SinkError` with `retryable: false`
+ *   ends the retries at once; one with `rejected: k` (a partial success) counts k as `failed` and
+ *   the rest as `written`. The batch is released once written.
  * - `flush` waits until every record offered before it is settled, waking the writer so it does
  *   not wait for the window. Shutdown (`close`): new records take the fallback path, the writer
  *   drains the queue and returns, the sink is flushed, all within `shutdownTimeout`; what is left
@@ -36,7 +38,7 @@ import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import type { LogRecord } from "../LogRecord.js"
-import type { LogSinkService } from "../LogSink.js"
+import { type LogSinkService, SinkError } from "../LogSink.js"
 import { type Accounting, metrics } from "./accounting.js"
 import type { Backpressure } from "./backpressure.js"
 import type { Captured, WriterSignal } from "./capture.js"
@@ -45,6 +47,28 @@ import type { AnySchedule } from "./options.js"
 import type { RingBuffer } from "./ringBuffer.js"
 
 const NO_RECORDS: ReadonlyArray<LogRecord> = []
+
+/**
+ * The sink's own `SinkError`, when the attempt failed with one (attempts fail with their whole
+ * Cause, see `writeNext`).
+ */
+const sinkErrorOf = (cause: Cause.Cause<unknown>): SinkError | undefined => {
+  const failure = Cause.failureOption(cause)
+  return Option.isSome(failure) && failure.value instanceof SinkError ? failure.value : undefined
+}
+
+/** A retry would fail the same way when the sink says so (`retryable: false`) or took part of the batch. */
+const isRetryable = (cause: Cause.Cause<unknown>): boolean => {
+  const error = sinkErrorOf(cause)
+  return error === undefined || (error.retryable !== false && error.rejected === undefined)
+}
+
+/** The records a partial success refused (`SinkError.rejected`, within 0..n), or undefined. */
+const rejectedOf = (cause: Cause.Cause<unknown>, n: number): number | undefined => {
+  const rejected = sinkErrorOf(cause)?.rejected
+  if (rejected === undefined) return undefined
+  return Number.isFinite(rejected) ? Math.min(Math.max(Math.floor(rejected), 0), n) : n
+}
 
 /** A write attempt that did not end within `writeTimeout`. */
 class TimedOut extends Error {
@@ -221,13 +245,22 @@ export class Writer implements WriterSignal {
       return this.timedWrite(Effect.suspend(() => this.attemptWrite(batch)))
     }).pipe(Effect.catchAllCause((cause) => Effect.fail(cause)))
     return attempt.pipe(
-      Effect.retry(this.parts.retry),
+      Effect.retry({ schedule: this.parts.retry, while: isRetryable }),
       Effect.matchCause({
         onSuccess: () => {
           accounting.written += n
           accounting.batches++
         },
         onFailure: (cause) => {
+          const rejected = rejectedOf(Cause.flatten(cause), n)
+          if (rejected !== undefined) {
+            // a partial success: the sink cannot say which records, so none are echoed
+            accounting.written += n - rejected
+            accounting.failed += rejected
+            accounting.batches++
+            toStderr([], `sink ${sink.name} wrote ${n - rejected} of ${n} record(s): ${failureReason(Cause.flatten(cause))}`)
+            return
+          }
           accounting.failed += n
           toStderr(
             batch,

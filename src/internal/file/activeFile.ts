@@ -1,4 +1,5 @@
 import * as fs from "node:fs"
+import * as path from "node:path"
 
 /**
  * The open active file: its descriptor, identity (device, inode) and size. Opened with
@@ -14,11 +15,39 @@ export interface ActiveFile {
   readonly mtime: number
 }
 
+/** The first ancestor directory of `file` that exists but is not a directory, if any. */
+const blockingAncestor = (file: string): string | undefined => {
+  const ancestors: Array<string> = []
+  for (let dir = path.dirname(path.resolve(file)); ; dir = path.dirname(dir)) {
+    ancestors.unshift(dir)
+    if (path.dirname(dir) === dir) break
+  }
+  for (const dir of ancestors) {
+    try {
+      if (!fs.statSync(dir).isDirectory()) return dir
+    } catch {
+      return undefined // missing: mkdir creates it, or fails with its own reason
+    }
+  }
+  return undefined
+}
+
+/** Create `dir` and its parents; a parent that is a file is named as the cause (mkdir says EEXIST). */
+const makeDirectory = (dir: string): void => {
+  try {
+    fs.mkdirSync(dir, { recursive: true })
+  } catch (error) {
+    const blocker = blockingAncestor(path.join(dir, "_"))
+    if (blocker === undefined) throw error
+    throw Object.assign(new Error(`ENOTDIR: ${blocker} is not a directory`), { code: "ENOTDIR", cause: error })
+  }
+}
+
 const FLAGS = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT
 
 /** Open (creating parents and the file, with `mode`) for appending. Throws the errno error. */
 export const openActive = (file: string, dir: string, mode: number): ActiveFile => {
-  fs.mkdirSync(dir, { recursive: true })
+  makeDirectory(dir)
   const created = !fs.existsSync(file)
   const fd = fs.openSync(file, FLAGS, mode)
   try {

@@ -3,6 +3,8 @@ import type { Level, LogRecord } from "../../LogRecord.js"
 const PINO_LEVELS: Readonly<Record<number, Level>> = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" }
 const LEVELS: ReadonlySet<string> = new Set(["ALL", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"])
 const PINO_OWN = new Set(["level", "time", "pid", "hostname", "msg", "fiber", "seq", "spans", "err"])
+/** The trace context's keys in `Format.json` and `Format.pino` lines. */
+const TRACE_KEYS = new Set(["trace_id", "span_id", "trace_flags"])
 
 const objectOr = (value: unknown): Readonly<Record<string, unknown>> =>
   typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : {}
@@ -41,7 +43,7 @@ export const parseLine = (text: string): ParsedLine | undefined => {
   let cause = typeof obj.cause === "string" ? obj.cause : undefined
   if (pino) {
     const rest: Record<string, unknown> = {}
-    for (const key in obj) if (!PINO_OWN.has(key)) rest[key] = obj[key]
+    for (const key in obj) if (!PINO_OWN.has(key) && !TRACE_KEYS.has(key)) rest[key] = obj[key]
     fields = rest
     const err = objectOr(obj.err)
     if (typeof err.stack === "string") cause = err.stack
@@ -55,7 +57,10 @@ export const parseLine = (text: string): ParsedLine | undefined => {
     annotations: objectOr(obj.annotations),
     spans: objectOr(obj.spans) as Readonly<Record<string, number>>,
     fiber: typeof obj.fiber === "string" ? obj.fiber : "#?",
-    cause
+    cause,
+    traceId: typeof obj.trace_id === "string" ? obj.trace_id : undefined,
+    spanId: typeof obj.span_id === "string" ? obj.span_id : undefined,
+    traceSampled: typeof obj.trace_flags === "string" ? obj.trace_flags !== "00" : undefined
   }
   return { record, native: !pino }
 }
