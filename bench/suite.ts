@@ -88,6 +88,17 @@ export const cases: ReadonlyArray<CaseSpec> = [
   { id: "logfiber-concurrent", label: "logfiber: 500 fibers, the burst split among them", file: "logfiber.ts", group: "other", logfiber: true },
   { id: "logfiber-sustained", label: "logfiber: 50,000 records/s for 10 s", file: "logfiber.ts", group: "other", logfiber: true },
   { id: "slow-sink", label: "logfiber: sink write takes 1.5 s", file: "slowSink.ts", group: "other", logfiber: true, note: slowSinkNote },
+  { id: "directory-1k", label: "logfiber: DirectorySink, gzip, 1 KiB payload (one file per record)", file: "directory.ts", group: "other", logfiber: true },
+  { id: "directory-64k", label: "logfiber: DirectorySink, gzip, 64 KiB payload (one file per record)", file: "directory.ts", group: "other", logfiber: true },
+  { id: "file-plain", label: "logfiber: FileSink, no encryption", file: "directory.ts", group: "other", logfiber: true },
+  {
+    id: "file-encrypted",
+    label: "logfiber: FileSink, AES-256-GCM per batch",
+    file: "directory.ts",
+    group: "other",
+    logfiber: true,
+    note: (r) => `FileSink with encryption (one AES-256-GCM block per batch): ${int(r.recordsPerSec)} records/s.`
+  },
   // 500 fibers x 2,000 records (every 1,000th an Error) at capacity 1,000, against the same loop with no logger
   { id: "many-none", label: "500 fibers x 2,000: no logger (the same loop)", file: "manyFibers.ts", group: "other", logfiber: false },
   {

@@ -49,7 +49,9 @@ import { LogSink } from "./LogSink.js"
  * the configured sink accepted; `sampled` records left out by `sample` or `rateLimit`;
  * `fallback` records that went to stderr because the sink could not take them synchronously;
  * `retries` sink write attempts after the first; `batches` successful batch writes;
- * `droppedByLevel` splits `dropped` by level; `highWater` is the most records the queue held.
+ * `droppedByLevel` splits `dropped` by level; `highWater` is the most records the queue held. With `LogSink.fanOut`,
+ * `written` counts records at least one sink accepted, and `sinks` has each sink's own
+ * `written`, `failed`, `retries` and `batches`.
  * @since 0.1.0
  */
 export type Stats = accounting.Stats
@@ -62,7 +64,10 @@ export type Stats = accounting.Stats
  */
 export const metrics = accounting.metrics
 
-/** A level name as Effect spells it (`"Debug"`, `"Info"`, ...) or a `LogLevel`. @since 0.1.0 */
+/**
+ * A level name as Effect spells it (`"Debug"`, `"Info"`, `"Warning"`, ...; `"Warn"` too, any
+ * case) or a `LogLevel`. @since 0.1.0
+ */
 export type LevelInput = internalOptions.LevelInput
 
 /**
@@ -113,6 +118,15 @@ export const make = (
         resolved = internalOptions.resolve(options)
       } catch (error) {
         return Effect.die(error)
+      }
+      if (resolved.mode === "sync" && sink.writeSync === undefined) {
+        return Effect.die(
+          new Error(
+            `logfiber: option mode "sync" needs a sink that can write synchronously (writeSync), ` +
+              `and sink ${sink.name} has none: its writes are asynchronous and cannot complete on the caller's fiber. ` +
+              `Use mode "async" (the default) with this sink, or a sink with writeSync (FileSink, ConsoleSink, TestSink).`
+          )
+        )
       }
       if (resolved.durability === "critical-sync" && sink.writeSync === undefined) {
         return Effect.dieMessage(

@@ -28,6 +28,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { gzipSync } from "node:zlib"
+import * as Encryption from "./Encryption.js"
 import * as Format from "./Format.js"
 import type { LogRecord } from "./LogRecord.js"
 import * as LogSink from "./LogSink.js"
@@ -88,6 +90,12 @@ export interface Options {
   readonly reopenOnSignal?: "SIGHUP" | "SIGUSR1" | "SIGUSR2" | undefined
   /** How long closing the sink waits for compressions in flight; default `"5 seconds"`. */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
+  /**
+   * Encrypt each batch as one AES-256-GCM block (see `Encryption`); read back with
+   * `logfiber cat --key-env`. With `rotate.compress`, each batch is gzipped before it is sealed
+   * and rotated files are not compressed again.
+   */
+  readonly encryption?: Encryption.Options | undefined
 }
 
 /** The error's code and message, the code once (Node's own messages already start with it). */
@@ -145,12 +153,23 @@ export const make = (options: Options) =>
     const rotate = options.rotate ?? {}
     const problem = checkRotate(rotate)
     if (problem !== undefined) return yield* new LogSink.SinkError({ sink: name, reason: problem })
+    const seal = options.encryption === undefined ? undefined : yield* Effect.mapError(
+      Encryption.sealer(options.encryption),
+      (e) => new LogSink.SinkError({ sink: name, reason: e.message })
+    )
+    const level = rotate.compressLevel ?? 1
+    const sealBatch = seal === undefined
+      ? undefined
+      : rotate.compress === "gzip"
+      ? (bytes: Uint8Array) => seal(gzipSync(bytes, { level }), true)
+      : (bytes: Uint8Array) => seal(bytes, false)
     const names = naming(options.path)
     const maintenance = yield* startMaintenance({
       names,
       sinkName: name,
-      compress: rotate.compress === "gzip",
-      compressLevel: rotate.compressLevel ?? 1,
+      // encrypted files are compressed batch by batch before sealing: ciphertext does not compress
+      compress: rotate.compress === "gzip" && seal === undefined,
+      compressLevel: level,
       retention: {
         maxFiles: rotate.maxFiles,
         maxTotalBytes: rotate.maxTotalBytes,
@@ -169,7 +188,8 @@ export const make = (options: Options) =>
             { maxBytes: rotate.maxBytes, interval: rotate.interval, timeZone: rotate.timeZone },
             maintenance.enqueue,
             ring,
-            (message) => writeStderr(`logfiber: ${name}: ${message}\n`)
+            (message) => writeStderr(`logfiber: ${name}: ${message}\n`),
+            sealBatch
           ),
         catch: (cause) => new LogSink.SinkError({ sink: name, reason: `cannot open: ${errorReason(cause)}`, cause })
       }),

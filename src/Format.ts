@@ -354,8 +354,50 @@ const PINO_LEVELS: Readonly<Record<string, number>> = {
   OFF: 60
 }
 
-/** Keys pino's line owns (and logfiber's own additions): fields and annotations that use them get a `_` prefix. */
-const PINO_RESERVED = new Set(["level", "time", "pid", "hostname", "msg", "fiber", "seq", "spans", "err"])
+/**
+ * Keys pino's line owns (and logfiber's own additions): fields and annotations that use them get a
+ * `_` prefix. `err` is the user's when the record has no cause (pino's `logger.error({ err })`).
+ */
+const PINO_RESERVED = new Set(["level", "time", "pid", "hostname", "msg", "fiber", "seq", "spans"])
+
+/** pino's error shape (pino-std-serializers): `type` for the name, then message, stack, own fields. */
+const pinoErr = (value: unknown): string => {
+  const safe = toSafe(value)
+  if (safe === null || typeof safe !== "object" || Array.isArray(safe) || typeof (safe as { message?: unknown }).message !== "string") {
+    return stringify(safe)
+  }
+  const { name, ...rest } = safe as Record<string, unknown>
+  return stringify({ type: typeof name === "string" ? name : "Error", ...rest })
+}
+
+/** An error's header line (`TypeError: bad input`) as pino's type and message. */
+const ERROR_HEADER = /^([\w$.]+): /
+const headerOf = (block: string): { readonly type: string; readonly message: string } => {
+  const firstLine = block.split("\n", 1)[0] ?? ""
+  const header = ERROR_HEADER.exec(firstLine)
+  return header === null
+    ? { type: "Error", message: firstLine }
+    : { type: header[1]!, message: firstLine.slice(header[0].length) }
+}
+
+/**
+ * The record's cause as pino's `err`: one error's type and message, or, for a cause with several
+ * (a parallel one: blank-line separated blocks that each start with an error header),
+ * `AggregateError` and every message joined with "; ". `stack` is the whole rendered cause.
+ */
+const pinoCause = (cause: string): string => {
+  const blocks: Array<string> = []
+  for (const block of cause.split("\n\n")) {
+    if (blocks.length > 0 && !ERROR_HEADER.test(block) && !block.startsWith("Interrupted by fiber")) {
+      blocks[blocks.length - 1] += "\n\n" + block // a blank line inside one error's message
+    } else blocks.push(block)
+  }
+  const headers = blocks.map(headerOf)
+  const type = headers.length === 1 ? headers[0]!.type : "AggregateError"
+  const message = headers.map((h) => h.message).join("; ")
+  return ",\"err\":{\"type\":" + quoteJson(type) + ",\"message\":" + quoteJson(message) +
+    ",\"stack\":" + quoteJson(cause) + "}"
+}
 
 const pinoHead = `,"pid":${process.pid},"hostname":${quoteJson(os.hostname())}`
 
@@ -365,13 +407,19 @@ const PINO_TRACE_KEYS = new Set(["trace_id", "span_id", "trace_flags"])
 const pinoPairs = (
   obj: Readonly<Record<string, unknown>>,
   skip: Readonly<Record<string, unknown>> | undefined,
-  traced: boolean
+  traced: boolean,
+  hasCause: boolean
 ): string => {
   let out = ""
   for (const key in obj) {
     if (skip !== undefined && key in skip) continue
     const value = obj[key]
     if (value === undefined) continue
+    if (key === "err") {
+      // the cause takes `err` when there is one
+      out += hasCause ? ",\"_err\":" + stringify(value) : ",\"err\":" + pinoErr(value)
+      continue
+    }
     const reserved = PINO_RESERVED.has(key) || (traced && PINO_TRACE_KEYS.has(key))
     out += "," + quoteJson(reserved ? "_" + key : key) + ":" + stringify(value)
   }
@@ -386,8 +434,11 @@ const pinoPairs = (
  * Levels are pino's numbers (trace 10, debug 20, info 30, warn 40, error 50, fatal 60).
  * Fields and annotations are merged at the top level (a field wins over an annotation with the
  * same key); one named like a core key (`level`, `time`, `pid`, `hostname`, `msg`, `fiber`,
- * `seq`, `spans`, `err`, and inside a span `trace_id`, `span_id`, `trace_flags`) is written with a
- * `_` prefix (`_level`). The trace keys are those of `@opentelemetry/instrumentation-pino`.
+ * `seq`, `spans`, and inside a span `trace_id`, `span_id`, `trace_flags`) is written with a `_`
+ * prefix (`_level`); the trace keys are those of `@opentelemetry/instrumentation-pino`. A field
+ * `err` stays `err`, in pino's error shape (`{"type","message","stack",...}`), unless the record
+ * has a cause: the cause is `err` then (a cause with several errors: `"type":"AggregateError"`,
+ * every message) and the field `_err`.
  *
  * @example
  * ```sh
@@ -400,17 +451,12 @@ export const pino: Format = markSingleLine((r) => {
     ",\"time\":" + (Number.isFinite(r.time) ? r.time : "null") + pinoHead +
     ",\"msg\":" + quoteJson(r.message)
   const traced = r.traceId !== undefined
+  const hasCause = r.cause !== undefined
   if (traced) line += traceJson(r)
-  if (hasKeys(r.annotations)) line += pinoPairs(r.annotations, hasKeys(r.fields) ? r.fields : undefined, traced)
-  if (hasKeys(r.fields)) line += pinoPairs(r.fields, undefined, traced)
+  if (hasKeys(r.annotations)) line += pinoPairs(r.annotations, hasKeys(r.fields) ? r.fields : undefined, traced, hasCause)
+  if (hasKeys(r.fields)) line += pinoPairs(r.fields, undefined, traced, hasCause)
   line += ",\"fiber\":" + quoteJson(r.fiber) + ",\"seq\":" + (Number.isFinite(r.seq) ? numberJson(r.seq) : "null")
   if (hasKeys(r.spans)) line += ",\"spans\":" + stringify(r.spans)
-  if (r.cause !== undefined) {
-    const firstLine = r.cause.split("\n", 1)[0] ?? ""
-    const colon = firstLine.indexOf(": ")
-    const type = colon > 0 && /^[\w$.]+$/.test(firstLine.slice(0, colon)) ? firstLine.slice(0, colon) : "Error"
-    line += ",\"err\":{\"type\":" + quoteJson(type) + ",\"message\":" +
-      quoteJson(colon > 0 ? firstLine.slice(colon + 2) : firstLine) + ",\"stack\":" + quoteJson(r.cause) + "}"
-  }
+  if (r.cause !== undefined) line += pinoCause(r.cause)
   return line + "}"
 })

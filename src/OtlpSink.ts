@@ -26,7 +26,7 @@
  *
  * @since 0.1.0
  */
-import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
+import type * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as ConfigError from "effect/ConfigError"
@@ -66,6 +66,23 @@ interface Settings extends Omit<Options, "url"> {
   readonly endpoint: string
 }
 
+/**
+ * `@effect/opentelemetry` is an optional peer dependency (it needs effect 3.22 or later): loaded
+ * only when an OTLP sink is built, so the rest of logfiber works without it.
+ */
+const loadSerialization = (encoding: "protobuf" | "json"): Effect.Effect<OtlpSerialization.OtlpSerialization["Type"]> =>
+  Effect.tryPromise(() => import("@effect/opentelemetry/OtlpSerialization")).pipe(
+    Effect.orDieWith((error) =>
+      new Error(
+        "logfiber: OtlpSink needs the package @effect/opentelemetry (npm install @effect/opentelemetry); " +
+          `it could not be loaded: ${error.error instanceof Error ? error.error.message : String(error.error)}`
+      )
+    ),
+    Effect.flatMap((module) =>
+      Effect.provide(module.OtlpSerialization, encoding === "json" ? module.layerJson : module.layerProtobuf)
+    )
+  )
+
 const build = (settings: Settings): Effect.Effect<LogSink.LogSinkService, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const endpoint = yield* Either.match(OtlpConfig.checkUrl("url", settings.endpoint), {
@@ -80,10 +97,7 @@ const build = (settings: Settings): Effect.Effect<LogSink.LogSinkService, Config
       timeout: Duration.decode(settings.timeout ?? "10 seconds"),
       resource: yield* OtlpConfig.resolveResource(settings.resource)
     }
-    const serialization = yield* Effect.provide(
-      OtlpSerialization.OtlpSerialization,
-      encoding === "json" ? OtlpSerialization.layerJson : OtlpSerialization.layerProtobuf
-    )
+    const serialization = yield* loadSerialization(encoding)
     const exporter = {
       name: `otlp(${endpoint})`,
       settings: resolved,

@@ -8,7 +8,7 @@
  * | `LOG_SINK` | variables |
  * | --- | --- |
  * | `console` | `LOG_FORMAT` |
- * | `file` | `LOG_FILE` (required), `LOG_FORMAT` |
+ * | `file` | `LOG_FILE` (required), `LOG_FORMAT`, `LOG_ENCRYPTION_KEY` (base64 of 32 bytes: encrypted at rest) |
  * | `syslog` | `LOG_SYSLOG_URL` (`udp://host:port` default `udp://127.0.0.1:514`, `tcp://host:port`, `unix:///path`), `LOG_SYSLOG_FACILITY`, `LOG_SYSLOG_PROTOCOL`, `LOG_SYSLOG_APP_NAME` |
  * | `journald` | `LOG_JOURNALD_IDENTIFIER`, `LOG_JOURNALD_NAMESPACE` |
  * | `otlp` | `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` |
@@ -32,6 +32,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as AsyncLogger from "./AsyncLogger.js"
 import * as ConsoleSink from "./ConsoleSink.js"
+import * as Encryption from "./Encryption.js"
 import * as FileSink from "./FileSink.js"
 import { lower as literals, readVariable as variable } from "./internal/options.js"
 import * as sinkEnv from "./internal/sinkEnv.js"
@@ -54,7 +55,10 @@ export type SinkConfig = Config.Config<Layer.Layer<LogSink, SinkError | ConfigEr
  */
 export const sinks = {
   console: Config.map(AsyncLogger.formatFromEnv, (format) => ConsoleSink.layer({ format })),
-  file: Config.map(Config.all([sinkEnv.filePath, AsyncLogger.formatFromEnv]), ([path, format]) => FileSink.layer({ path, format })),
+  file: Config.map(
+    Config.all([sinkEnv.filePath, AsyncLogger.formatFromEnv, Config.option(Encryption.config())]),
+    ([path, format, encryption]) => FileSink.layer({ path, format, encryption: Option.getOrUndefined(encryption) })
+  ),
   syslog: Config.map(sinkEnv.syslogOptions, SyslogSink.layer),
   journald: Config.map(sinkEnv.journaldOptions, JournaldSink.layer),
   // OTEL_EXPORTER_OTLP_*, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES: read by OtlpSink.fromEnv

@@ -193,6 +193,31 @@ describe("Format", () => {
       expect(parsed._msg).toBe("other")
     })
 
+    it("a field named err stays err, in pino's error shape; with a cause the cause is err and the field _err", () => {
+      const error = new TypeError("bad input")
+      const parsed = JSON.parse(Format.pino(record({ fields: { err: error, id: 7 } })))
+      expect(parsed.err).toMatchObject({ type: "TypeError", message: "bad input" })
+      expect(parsed.err.stack).toContain("TypeError: bad input\n    at ")
+      expect(parsed._err).toBeUndefined()
+      const both = JSON.parse(Format.pino(record({ fields: { err: "mine" }, cause: "Error: boom" })))
+      expect(both.err).toMatchObject({ type: "Error", message: "boom" })
+      expect(both._err).toBe("mine")
+    })
+
+    it.effect("every error of a parallel cause is in err: AggregateError, each message, each stack", () =>
+      Effect.gen(function*() {
+        const records = yield* Effect.gen(function*() {
+          yield* Effect.logError("both failed", Cause.parallel(Cause.fail(new Error("left")), Cause.die(new RangeError("right"))))
+          yield* Effect.logError("plain values", Cause.parallel(Cause.fail({ code: 1 }), Cause.die("boom")))
+          yield* AsyncLogger.flush
+          return yield* TestSink.records
+        }).pipe(Effect.provide(AsyncLogger.layer().pipe(Layer.provideMerge(TestSink.layer))))
+        const [errors, values] = records.map((r) => JSON.parse(Format.pino(r)).err)
+        expect(errors).toMatchObject({ type: "AggregateError", message: "left; right" })
+        expect(errors.stack).toMatch(/^Error: left\n[\s\S]*\n\nRangeError: right\n/)
+        expect(values).toMatchObject({ type: "AggregateError", message: "{\"code\":1}; boom" })
+      }))
+
     it("pino-pretty renders our lines (through its API)", () => {
       const rendered = prettyFactory({ colorize: false, translateTime: "UTC:HH:MM:ss.l" })(Format.pino(full) + "\n")
       // pino-pretty 13 hides the hostname unless asked; the header is `[time] LEVEL (pid): msg`

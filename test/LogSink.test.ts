@@ -2,8 +2,119 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
-import { AsyncLogger, LogSink } from "../src/index.js"
-import { captureStderr } from "./helpers.js"
+import * as path from "node:path"
+import { AsyncLogger, FileSink, LogSink } from "../src/index.js"
+import { captureStderr, readLines, tempDir } from "./helpers.js"
+
+const seqs = (file: string): Array<number> => readLines(file).map((line) => (JSON.parse(line) as { seq: number }).seq)
+
+const down = (attempts: { n: number }) =>
+  Layer.succeed(
+    LogSink.LogSink,
+    LogSink.make({
+      name: "down",
+      write: () =>
+        Effect.suspend(() => {
+          attempts.n++
+          return Effect.fail(new LogSink.SinkError({ sink: "down", reason: "connection refused" }))
+        })
+    })
+  )
+
+const logs = (n: number) => Effect.forEach(Array.from({ length: n }, (_, i) => i + 1), (i) => Effect.logInfo("event", { i }), { discard: true })
+
+describe("LogSink.fanOut", () => {
+  it.effect("one always-failing sink: the healthy sinks hold each record exactly once; stats per sink", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const [a, b] = [path.join(dir, "a.log"), path.join(dir, "b.log")]
+      const attempts = { n: 0 }
+      const Sinks = LogSink.fanOut({ retry: Schedule.recurs(2) }, FileSink.layer({ path: a }), FileSink.layer({ path: b }), down(attempts))
+      const [[stats, perSink], stderr] = yield* captureStderr(
+        Effect.gen(function*() {
+          yield* logs(10)
+          yield* AsyncLogger.flush
+          return [yield* AsyncLogger.stats, yield* LogSink.stats] as const
+        }).pipe(Effect.provide(AsyncLogger.layer({ batchSize: 4 }).pipe(Layer.provideMerge(Sinks))))
+      )
+      const all = Array.from({ length: 10 }, (_, i) => i + 1)
+      expect(seqs(a)).toEqual(all)
+      expect(seqs(b)).toEqual(all)
+      // 3 batches (4 + 4 + 2), each tried 3 times on the failing sink only
+      expect(attempts.n).toBe(9)
+      expect(perSink).toEqual([
+        { sink: `file(${a})`, written: 10, failed: 0, retries: 0, batches: 3 },
+        { sink: `file(${b})`, written: 10, failed: 0, retries: 0, batches: 3 },
+        { sink: "down", written: 0, failed: 10, retries: 6, batches: 0 }
+      ])
+      expect(stats).toMatchObject({ offered: 10, written: 10, failed: 0, retries: 0, sinks: perSink })
+      expect(stderr.join("")).toContain("down failed after 3 attempt(s): connection refused")
+      // the records are in the healthy files: the notice does not repeat them
+      expect(stderr.join("")).not.toContain("\"event\"")
+    }))
+
+  it.effect("every sink failing: the batch fails once (no retry of retries), counted failed, records on stderr", () =>
+    Effect.gen(function*() {
+      const [first, second] = [{ n: 0 }, { n: 0 }]
+      const [stats, stderr] = yield* captureStderr(
+        Effect.gen(function*() {
+          yield* logs(3)
+          yield* AsyncLogger.flush
+          return yield* AsyncLogger.stats
+        }).pipe(Effect.provide(AsyncLogger.layer().pipe(
+          Layer.provide(LogSink.fanOut({ retry: Schedule.recurs(1) }, down(first), down(second)))
+        )))
+      )
+      expect([first.n, second.n]).toEqual([2, 2])
+      expect(stats).toMatchObject({ offered: 3, written: 0, failed: 3, retries: 0 })
+      expect(stats.sinks?.map((s) => [s.written, s.failed])).toEqual([[0, 3], [0, 3]])
+      expect(stderr.join("").match(/"message":"event"/g)).toHaveLength(3)
+    }))
+})
+
+describe("LogSink.withMinimumLevel", () => {
+  it.effect("errors also to their own file: the main file has every record, the error file ERROR and above", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const [main, errors] = [path.join(dir, "app.log"), path.join(dir, "errors.log")]
+      const Sinks = LogSink.fanOut(
+        FileSink.layer({ path: main }),
+        LogSink.withMinimumLevel(FileSink.layer({ path: errors }), "Error")
+      )
+      const perSink = yield* Effect.gen(function*() {
+        yield* Effect.logInfo("started")
+        yield* Effect.logWarning("slow")
+        yield* Effect.logError("failed")
+        yield* Effect.logFatal("down")
+        yield* AsyncLogger.flush
+        return yield* LogSink.stats
+      }).pipe(Effect.provide(AsyncLogger.layer().pipe(Layer.provideMerge(Sinks))))
+      const levels = (file: string) => readLines(file).map((l) => (JSON.parse(l) as { level: string }).level)
+      expect(levels(main)).toEqual(["INFO", "WARN", "ERROR", "FATAL"])
+      expect(levels(errors)).toEqual(["ERROR", "FATAL"])
+      expect(perSink.map((s) => s.written)).toEqual([4, 2])
+    }))
+
+  it.effect("in a pipe, with \"Warn\" (the alias of \"Warning\"), on a sink service", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      const Mine = Layer.succeed(
+        LogSink.LogSink,
+        LogSink.make({ write: (batch) => Effect.sync(() => batch.forEach((r) => seen.push(r.message))) })
+      )
+      yield* Effect.gen(function*() {
+        yield* Effect.logInfo("a")
+        yield* Effect.logWarning("b")
+        yield* Effect.logError("c")
+      }).pipe(Effect.provide(AsyncLogger.layer().pipe(Layer.provide(Mine.pipe(LogSink.withMinimumLevel("Warn"))))))
+      expect(seen).toEqual(["b", "c"])
+      const service = LogSink.withMinimumLevel(LogSink.make({ write: () => Effect.void }), "Warn")
+      expect(service.minimumLevel?.label).toBe("WARN")
+      expect(() => LogSink.withMinimumLevel(LogSink.make({ write: () => Effect.void }), "Loud" as "Warn")).toThrow(
+        "LogSink.withMinimumLevel level must be one of All, Trace, Debug, Info, Warning (or Warn), Error, Fatal, None; got \"Loud\""
+      )
+    }))
+})
 
 /** A sink that fails every write with `error`, counting the attempts. */
 const failing = (error: (batch: number) => LogSink.SinkError) => {

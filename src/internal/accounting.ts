@@ -7,6 +7,7 @@ import type * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as MetricLabel from "effect/MetricLabel"
+import type { SinkStats } from "../LogSink.js"
 
 /** Counters since the Layer was built (see `AsyncLogger.Stats`). */
 export interface Stats {
@@ -32,6 +33,8 @@ export interface Stats {
   readonly batches: number
   /** Sink write attempts after the first. */
   readonly retries: number
+  /** Per sink, when the sink is made of several (`LogSink.fanOut`): what each wrote and failed. */
+  readonly sinks?: ReadonlyArray<SinkStats> | undefined
 }
 
 export const metrics = {

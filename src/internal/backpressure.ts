@@ -38,7 +38,18 @@ export class Backpressure {
   /** Set once the Layer's scope closes: the writer may be gone, so nothing is held any more. */
   private stopped = false
 
-  constructor(private readonly queue: { readonly size: number; readonly capacity: number }) {}
+  /**
+   * Set when a critical record goes into the reserve past `capacity` (a sink without writeSync):
+   * that fiber gives way once, whether or not the writer was woken (it may not have run at all
+   * yet), so that a burst from one fiber does not fill the reserve before the writer's turn.
+   */
+  reserveUsed = false
+
+  /** `capacity`: the queue's bound for records below the critical level (the reserve is past it). */
+  constructor(
+    private readonly capacity: number,
+    private readonly queue: { readonly size: number }
+  ) {}
 
   /** The log call whose record filled the queue: with the writer's turn pending, its fiber waits for it. */
   queueFilled(fiberId: FiberId.FiberId): void {
@@ -61,12 +72,16 @@ export class Backpressure {
       this.batchFilled = false
       return this.writerWoken
     }
+    if (this.reserveUsed) {
+      this.reserveUsed = false
+      return true
+    }
     return false
   }
 
   /** Whether a fiber turn that comes up now waits: the queue is full and the writer's turn pending. */
   holding(): boolean {
-    return this.writerWoken && this.queue.size >= this.queue.capacity && !this.stopped
+    return this.writerWoken && this.queue.size >= this.capacity && !this.stopped
   }
 
   hold(turn: HeldTurn): void {

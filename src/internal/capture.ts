@@ -1,10 +1,13 @@
 /**
- * Everything the caller pays for: the `Logger`'s log function. It checks the level, copies the
- * seven parts of Effect's log options it needs and the current span's ids (`capture`), inserts
- * them into the ring buffer and, when the writer waits for that many records, wakes it; the record
- * that fills the queue tells the backpressure policy, which then holds producers until the writer
- * has drained. On a full queue the record is dropped and counted, or, at or above
- * `criticalLevel`, written through the fallback path.
+ * Everything the caller pays for: the `Logger`'s log function. It copies the seven parts of
+ * Effect's log options it needs and the current span's ids (`capture`), inserts them into the ring
+ * buffer and, when the writer waits for that many records, wakes it; the record that fills the
+ * queue tells the backpressure policy, which then holds producers until the writer has drained.
+ * There is no level check here: Effect's minimum level (which the Layer sets, and
+ * `Logger.withMinimumLogLevel` changes for a region) is the one filter. On a full queue a record
+ * is dropped and counted; one at or above `criticalLevel` goes through the fallback path (the
+ * sink's `writeSync`), or, for a sink without `writeSync`, into the reserve kept for them past
+ * `capacity` (so it still reaches the sink, in order), and only when that is full too to stderr.
  * No formatting, no Effect, no allocation beyond the captured call.
  */
 import * as FiberRef from "effect/FiberRef"
@@ -98,8 +101,12 @@ export interface WriterSignal {
   wake(): void
 }
 
+/** Slots kept past `capacity` for critical records: a tenth of it, at least 64. */
+export const criticalReserve = (capacity: number): number => Math.max(64, Math.ceil(capacity / 10))
+
 export interface LogParts {
-  readonly minimumOrdinal: number
+  /** The bound for records below `criticalLevel`; `queue.capacity` adds the critical reserve. */
+  readonly capacity: number
   readonly criticalOrdinal: number
   readonly sliding: boolean
   readonly syncMode: boolean
@@ -117,41 +124,38 @@ export interface LogParts {
 
 /**
  * The log function a `Logger.make` wraps: the whole hot path. Without component options it is
- * the level check and `offer`; with them, the component's rule decides first (components.ts).
+ * `offer` alone (Effect's minimum level has already filtered); with them, the component's rule
+ * decides first (components.ts).
  */
 export const makeLog = (parts: LogParts): (options: Logger.Logger.Options<unknown>) => void => {
   const {
-    accounting,
-    backpressure,
-    components,
-    copyLimit,
-    criticalOrdinal,
-    criticalSync,
-    fallback,
-    minimumOrdinal,
-    queue,
-    sliding,
-    syncMode,
-    writer
+    accounting, backpressure, capacity, components, copyLimit, criticalOrdinal, criticalSync, fallback, queue, sliding, syncMode, writer
   } = parts
+  const enqueue = (captured: Captured, seq: number): void => {
+    queue.offer(captured, seq)
+    if (writer.waiter !== null && queue.size >= writer.wantSize) {
+      if (writer.wantSize > 1) backpressure.batchFilled = true
+      writer.wake()
+    }
+  }
 
   const offer = (options: Logger.Logger.Options<unknown>): void => {
     const seq = ++accounting.offered
     if (syncMode || writer.closing) return fallback.writeNow(capture(options, copyLimit), seq)
     if (criticalSync && options.logLevel.ordinal >= criticalOrdinal) return fallback.drainNow(queue, capture(options, copyLimit), seq)
-    if (queue.size < queue.capacity) {
-      queue.offer(capture(options, copyLimit), seq)
-      if (writer.waiter !== null && queue.size >= writer.wantSize) {
-        if (writer.wantSize > 1) backpressure.batchFilled = true
-        writer.wake()
-      }
+    if (queue.size < capacity) {
+      enqueue(capture(options, copyLimit), seq)
       // the record that fills the queue: its fiber waits for the writer's turn, if one is coming
       // (a writer busy in a slow sink write is not waited for: later records drop)
-      if (queue.size === queue.capacity) backpressure.queueFilled(options.fiberId)
+      if (queue.size === capacity) backpressure.queueFilled(options.fiberId)
       return
     }
     // full: a record about to be dropped is not even copied
-    if (options.logLevel.ordinal >= criticalOrdinal) return fallback.writeNow(capture(options, copyLimit), seq)
+    if (options.logLevel.ordinal >= criticalOrdinal) {
+      if (queue.size === queue.capacity) return fallback.writeNow(capture(options, copyLimit), seq)
+      backpressure.reserveUsed = true
+      return enqueue(capture(options, copyLimit), seq)
+    }
     if (!sliding) return accounting.drop(options.logLevel)
     const evicted = queue.shift()!
     if (evicted.item.logLevel.ordinal >= criticalOrdinal) fallback.writeNow(evicted.item, evicted.seq)
@@ -159,12 +163,9 @@ export const makeLog = (parts: LogParts): (options: Logger.Logger.Options<unknow
     queue.offer(capture(options, copyLimit), seq)
   }
 
-  if (!components.active) {
-    return (options) => {
-      if (options.logLevel.ordinal < minimumOrdinal) return
-      offer(options)
-    }
-  }
+  // Effect's minimum level (set by the Layer, changed by Logger.withMinimumLogLevel in a region)
+  // is the one filter: no second level check here
+  if (!components.active) return offer
 
   // A rate limit's summary record: offered like any other, through the fallback path when the
   // queue is full (it reports a loss; it must not be lost itself).

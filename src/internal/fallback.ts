@@ -2,12 +2,11 @@
  * Where a record goes when it cannot take the normal path (queue -> writer -> sink.write):
  * a critical record on a full queue, a record logged while the Layer shuts down or after it
  * closed, and every record in `mode: "sync"`. It is written on the caller's fiber through the
- * sink's `writeSync` (or, in sync mode, an inline `write`); failing that it goes to stderr.
+ * sink's `writeSync` (`mode: "sync"` requires one); failing that it goes to stderr.
  * Counting: `written` only when the sink accepted it, `failed` when the sink refused it,
  * `fallback` when the sink could not be asked (closed, or no synchronous write).
  */
 import * as Cause from "effect/Cause"
-import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Format from "../Format.js"
 import type { LogRecord } from "../LogRecord.js"
@@ -59,8 +58,7 @@ export class Fallback {
   constructor(
     private readonly sink: LogSinkService,
     private readonly accounting: Accounting,
-    private readonly normalize: (captured: Captured, seq: number) => LogRecord,
-    private readonly syncMode: boolean
+    private readonly normalize: (captured: Captured, seq: number) => LogRecord
   ) {}
 
   /** Write one record now, on the caller's fiber. */
@@ -75,17 +73,6 @@ export class Fallback {
         this.accounting.failed++
         toStderr([record], `sink ${sink.name} failed a synchronous write (${String(error)}); 1 record follows`)
       }
-      return
-    }
-    if (!this.closed && this.syncMode) {
-      // a sink without a synchronous write: run its write inline if it completes synchronously
-      const exit = Effect.runSyncExit(sink.write([record]))
-      if (exit._tag === "Success") {
-        this.accounting.written++
-        return
-      }
-      this.accounting.failed++
-      toStderr([record], `sink ${sink.name} failed an inline write (${failureReason(exit.cause)}); 1 record follows`)
       return
     }
     this.accounting.fallback++

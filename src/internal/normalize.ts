@@ -420,16 +420,18 @@ const CAUSE_CHAIN_LIMIT = 8
  * A `Cause` as text with stacks, within about `maxBytes`. Effect's own rendering when every error
  * in it is an `Error` without extra fields, short enough (it adds span traces); otherwise each
  * failure and defect rendered safely: an Error's stack, own fields and cause chain, any other
- * value its JSON, each through a walk bounded by `maxBytes`.
+ * value its JSON, each through a walk bounded by `maxBytes`. The errors of a cause with several
+ * (a parallel one) are separated by a blank line (`Format.pino` lists them all).
  */
 export const renderCause = (cause: Cause.Cause<unknown>, maxBytes: number = DEFAULT_MAX_RECORD_BYTES): string => {
   try {
     const { errors, more, interruptors } = causeParts(cause)
-    if (more === 0 && errors.every((error) => isPlainError(error, maxBytes, 0))) {
-      return Cause.pretty(cause, { renderErrorCause: true })
-    }
+    const plain = more === 0 && errors.every((error) => isPlainError(error, maxBytes, 0))
+    if (plain && errors.length <= 1) return Cause.pretty(cause, { renderErrorCause: true })
     const budget: Budget = { remaining: maxBytes }
-    const parts = errors.map((error) => renderError(error, [], budget, 0))
+    const parts = errors.map((error) =>
+      plain ? Cause.pretty(Cause.fail(error), { renderErrorCause: true }) : renderError(error, [], budget, 0)
+    )
     if (more > 0) parts.push(`…[${more} more errors]`)
     for (const id of interruptors) parts.push(`Interrupted by fiber ${FiberId.threadName(id)}`)
     return parts.join("\n\n")

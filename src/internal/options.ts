@@ -12,11 +12,11 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import { LEVEL_NAMES, type LevelInput, toLevel } from "./levels.js"
 import { DEFAULT_MAX_RECORD_BYTES, MIN_MAX_RECORD_BYTES } from "./normalize.js"
 import { parsePath } from "./redact.js"
 
-/** A level name as Effect spells it (`"Debug"`, `"Info"`, ...) or a `LogLevel`. */
-export type LevelInput = LogLevel.Literal | LogLevel.LogLevel
+export type { LevelInput }
 
 /** A `Schedule` used as a batch window or a retry policy. */
 export type AnySchedule = Schedule.Schedule<unknown, unknown>
@@ -33,13 +33,23 @@ export interface Options {
   readonly batchWindow?: Duration.DurationInput | AnySchedule | undefined
   /** Bound on draining and flushing at scope close. Default `"5 seconds"`. */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
-  /** Records below this level are ignored; also sets Effect's minimum level. Default `"Info"`. */
+  /**
+   * Effect's minimum log level for the program, set by the Layer: records below it are never
+   * offered. `Logger.withMinimumLogLevel` changes it for a region. Default `"Info"`.
+   */
   readonly minimumLevel?: LevelInput | undefined
-  /** Records at or above this level are never dropped. Default `"Error"`. */
+  /**
+   * Records at or above this level are never dropped: on a full queue they are written at once
+   * through the sink's `writeSync`; a sink without one gets a reserve past `capacity` for them (a
+   * tenth of it, at least 64), so they still reach it in order. Default `"Error"`.
+   */
   readonly criticalLevel?: LevelInput | undefined
   /** `true` (default) replaces Effect's default logger; `false` adds beside it. */
   readonly replace?: boolean | undefined
-  /** `"async"` (default) or `"sync"`: write inline on the caller's fiber, for debugging. */
+  /**
+   * `"async"` (default) or `"sync"`: write inline on the caller's fiber through the sink's
+   * `writeSync`, for debugging. A sink without `writeSync` is refused when the Layer is built.
+   */
   readonly mode?: "async" | "sync" | undefined
   /** Retry policy for a failing sink write. Default: exponential from 100 ms, 4 retries. */
   readonly retry?: AnySchedule | undefined
@@ -172,9 +182,14 @@ const LevelText = decodeTo(
 const level = (fallback: LogLevel.Literal, variable: string) =>
   spec<LevelInput, LogLevel.LogLevel>({
     default: fallback,
-    expected: `one of ${LogLevel.allLevels.map((l) => l._tag).join(", ")}`,
-    check: (input) =>
-      typeof input === "string" ? Option.fromNullable(LogLevel.allLevels.find((l) => l._tag === input)) : Option.some(input),
+    expected: `one of ${LEVEL_NAMES}`,
+    check: (input) => {
+      try {
+        return Option.some(toLevel("level", input))
+      } catch {
+        return Option.none()
+      }
+    },
     env: envVariable(variable, "one of trace, debug, info, warn, error, fatal, all, none (any case)", LevelText)
   })
 
@@ -239,7 +254,8 @@ const LevelsText = decodeTo(
     }))
 )
 
-const defaultRetry: AnySchedule = Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(4)))
+/** The retry policy of a sink write unless told otherwise (also each sink's in `LogSink.fanOut`). */
+export const defaultRetry: AnySchedule = Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(4)))
 
 /** Every option: its default, its check, and the variable that can set it. */
 export const specs = {

@@ -13,7 +13,7 @@ import type * as Scope from "effect/Scope"
 import type { LogSinkService } from "../LogSink.js"
 import { Accounting, type Stats } from "./accounting.js"
 import { Backpressure } from "./backpressure.js"
-import { type Captured, makeLog } from "./capture.js"
+import { type Captured, criticalReserve, makeLog } from "./capture.js"
 import { Components } from "./components.js"
 import { Fallback, guardNormalize } from "./fallback.js"
 import { copyLimit, makeNormalize } from "./normalize.js"
@@ -40,11 +40,15 @@ export interface Runtime {
 export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Effect<Runtime, never, Scope.Scope> =>
   Effect.gen(function*() {
     const syncMode = options.mode === "sync"
-    const queue = new RingBuffer<Captured>(options.capacity)
+    // A sink with writeSync takes a critical record on a full queue at once (fallback.writeNow);
+    // one without gets a reserve past `capacity`, so the record still reaches it, in order.
+    const reserve = sink.writeSync === undefined ? criticalReserve(options.capacity) : 0
+    const queue = new RingBuffer<Captured>(options.capacity + reserve)
+    const backpressure = new Backpressure(options.capacity, queue)
     const accounting = new Accounting()
-    const backpressure = new Backpressure(queue)
+
     const normalize = guardNormalize(makeNormalize({ redact: options.redact, maxRecordBytes: options.maxRecordBytes }))
-    const fallback = new Fallback(sink, accounting, normalize, syncMode)
+    const fallback = new Fallback(sink, accounting, normalize)
     const writer = new Writer({
       queue,
       accounting,
@@ -63,7 +67,7 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
     // sampling draws from a generator seeded here, from Effect's Random: a fixed Random fixes it
     const components = new Components(options, yield* Random.nextInt)
     const log = makeLog({
-      minimumOrdinal: options.minimumLevel.ordinal,
+      capacity: options.capacity,
       criticalOrdinal: options.criticalLevel.ordinal,
       sliding: options.overflow === "sliding",
       syncMode,
@@ -113,7 +117,9 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
       stats: Effect.sync(() => {
         accounting.observeQueue(queue.size)
         return accounting.stats(writer.pending())
-      }),
+      }).pipe(
+        Effect.zipWith(sink.stats ?? Effect.succeed(undefined), (stats, sinks) => sinks === undefined ? stats : { ...stats, sinks })
+      ),
       flush: Effect.zipRight(reportSuppressed, writer.flush),
       backpressure,
       lowestLevel: components.lowestLevel

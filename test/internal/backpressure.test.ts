@@ -28,7 +28,7 @@ const queueOf = (capacity: number) => ({ size: 0, capacity })
 describe("Backpressure", () => {
   it("the fiber whose record fills the queue gives way once, and only while the writer's turn is pending", () => {
     const queue = queueOf(10)
-    const policy = new Backpressure(queue)
+    const policy = new Backpressure(queue.capacity, queue)
     const [a, b] = [fakeFiber(1), fakeFiber(2)]
     policy.queueFilled(a.id())
     expect(policy.givesWay(a)).toBe(false) // writer not woken: a busy writer is not waited for
@@ -41,7 +41,7 @@ describe("Backpressure", () => {
   })
 
   it("a filled batch makes exactly one fiber give way, and only while the writer is due", () => {
-    const policy = new Backpressure(queueOf(10))
+    const policy = new Backpressure(10, queueOf(10))
     policy.writerWoken = true
     policy.batchFilled = true
     expect(policy.givesWay(fakeFiber(1))).toBe(true)
@@ -52,9 +52,25 @@ describe("Backpressure", () => {
     expect(policy.batchFilled).toBe(false)
   })
 
+  it("a critical record put in the reserve makes its fiber give way once, woken writer or not", () => {
+    const policy = new Backpressure(10, queueOf(20))
+    policy.reserveUsed = true
+    expect(policy.givesWay(fakeFiber(1))).toBe(true)
+    expect(policy.givesWay(fakeFiber(1))).toBe(false)
+  })
+
+  it("full means `capacity` records, whatever the reserve past it holds", () => {
+    const queue = { size: 10, capacity: 20 }
+    const policy = new Backpressure(10, queue)
+    policy.writerWoken = true
+    expect(policy.holding()).toBe(true)
+    queue.size = 9
+    expect(policy.holding()).toBe(false)
+  })
+
   it("turns are held only while the queue is full and the writer's turn is pending, and never after stop", () => {
     const queue = queueOf(10)
-    const policy = new Backpressure(queue)
+    const policy = new Backpressure(queue.capacity, queue)
     queue.size = 10
     expect(policy.holding()).toBe(false)
     policy.writerWoken = true
@@ -70,7 +86,7 @@ describe("Backpressure", () => {
 describe("PressureScheduler", () => {
   it("a turn scheduled before the queue filled is held when it comes up, and released in order when the writer drains", () => {
     const queue = queueOf(4)
-    const policy = new Backpressure(queue)
+    const policy = new Backpressure(queue.capacity, queue)
     const underlying = new Recording()
     const scheduler = new PressureScheduler(underlying, policy)
     const ran: Array<number> = []
@@ -93,7 +109,7 @@ describe("PressureScheduler", () => {
 
   it("a released turn that comes up with the queue full again is held again, not run", () => {
     const queue = queueOf(4)
-    const policy = new Backpressure(queue)
+    const policy = new Backpressure(queue.capacity, queue)
     const underlying = new Recording()
     const scheduler = new PressureScheduler(underlying, policy)
     const ran: Array<number> = []
@@ -108,7 +124,7 @@ describe("PressureScheduler", () => {
   })
 
   it("asks the fiber named by the policy to yield at its scheduling priority, others as the underlying scheduler says", () => {
-    const policy = new Backpressure(queueOf(4))
+    const policy = new Backpressure(4, queueOf(4))
     const scheduler = new PressureScheduler(new Recording(), policy)
     policy.writerWoken = true
     policy.queueFilled(fiberIds[1]!)

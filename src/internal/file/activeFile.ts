@@ -45,8 +45,11 @@ const makeDirectory = (dir: string): void => {
 
 const FLAGS = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT
 
-/** Open (creating parents and the file, with `mode`) for appending. Throws the errno error. */
-export const openActive = (file: string, dir: string, mode: number): ActiveFile => {
+/**
+ * Open (creating parents and the file, with `mode`) for appending. Throws the errno error.
+ * `lines: false` (encrypted blocks, not lines): a torn tail is left as it is, for the reader.
+ */
+export const openActive = (file: string, dir: string, mode: number, lines = true): ActiveFile => {
   makeDirectory(dir)
   const created = !fs.existsSync(file)
   const fd = fs.openSync(file, FLAGS, mode)
@@ -54,7 +57,7 @@ export const openActive = (file: string, dir: string, mode: number): ActiveFile 
     // the umask may have narrowed the mode asked for: a new file gets exactly `mode`
     if (created) fs.fchmodSync(fd, mode)
     const stat = fs.fstatSync(fd)
-    const size = stat.size + endTornLine(file, stat.size, fd)
+    const size = stat.size + (lines ? endTornLine(file, stat.size, fd) : 0)
     return { fd, dev: stat.dev, ino: stat.ino, size, mtime: stat.mtimeMs }
   } catch (error) {
     fs.closeSync(fd)

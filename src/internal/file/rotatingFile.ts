@@ -54,7 +54,9 @@ export class RotatingFile {
     /** Called with each rotated file once the batch that rotated it is over. */
     private readonly onRotated: (file: string) => void,
     private readonly ring: WriteRing,
-    private readonly report: (message: string) => void
+    private readonly report: (message: string) => void,
+    /** Encryption: each appended run of whole lines becomes one sealed block. */
+    private readonly seal?: ((plaintext: Uint8Array) => Buffer) | undefined
   ) {
     this.periods = policy.interval === undefined ? undefined : periods(policy.interval, policy.timeZone)
     this.dayLabels = periods("daily", policy.timeZone)
@@ -99,7 +101,8 @@ export class RotatingFile {
   }
 
   private openFile(): ActiveFile {
-    return openActive(this.names.active, this.names.dir, this.mode)
+    // an encrypted file is blocks: a newline appended to end a torn line would break the framing
+    return openActive(this.names.active, this.names.dir, this.mode, this.seal === undefined)
   }
 
   /** Make `file` the active file (the previous descriptor is closed by the caller). */
@@ -187,10 +190,12 @@ export class RotatingFile {
 
   private append(buffer: Buffer, start: number, end: number): void {
     const offset = this.file.size
-    appendRange(this.file.fd, buffer, start, end)
-    this.file.size += end - start
+    // sealed bytes are a copy outside the ring: kept in the history while their batch's span is
+    const bytes = this.seal === undefined ? buffer.subarray(start, end) : this.seal(buffer.subarray(start, end))
+    appendRange(this.file.fd, bytes, 0, bytes.length)
+    this.file.size += bytes.length
     while (this.history.length > 0 && !this.ring.intact(this.history[0]!.span)) this.history.shift()
-    if (this.ring.intact(this.span)) this.history.push({ offset, bytes: buffer.subarray(start, end), span: this.span })
+    if (this.ring.intact(this.span)) this.history.push({ offset, bytes, span: this.span })
   }
 
   /** The file is shorter than what was written to it: another process truncated it. */

@@ -12,13 +12,17 @@ export interface CatOptions {
   readonly until: number
   readonly grep: RegExp | undefined
   readonly follow: boolean
+  /** `--key-env NAME[=KEYID]`, repeatable: environment variables holding base64 keys. */
+  readonly keyEnv: ReadonlyArray<string>
 }
 
 export const USAGE = `Usage: logfiber cat [options] <file|dir>...
 
 Print the records of log files written by logfiber (JSON or pino lines), oldest first:
 active and rotated files (.gz decompressed) merged by time, then sequence number.
-A directory stands for every file in it.
+A directory stands for every file in it, and for the DirectorySink record files under it
+(subdirectories included), merged in time order. Encrypted files are recognised by their
+first bytes and need --key-env.
 
 Options:
   --format <json|logfmt|pretty|pino>  output format (default json: the lines as written)
@@ -27,6 +31,8 @@ Options:
   --until <time>                      records before: the same forms
   --grep <regex>                      records whose line matches (JavaScript regular expression)
   -f, --follow                        keep printing as the files grow, across rotations
+  --key-env <NAME[=KEYID]>            decrypt with the base64 key in environment variable NAME
+                                      (repeatable: one per key id; KEYID when the writer set one)
   -h, --help                          this text
 `
 
@@ -66,6 +72,7 @@ export const parse = (argv: ReadonlyArray<string>, now: number): Parsed => {
       until: { type: "string" },
       grep: { type: "string" },
       follow: { type: "boolean", short: "f" },
+      "key-env": { type: "string", multiple: true },
       help: { type: "boolean", short: "h" }
     }
   })
@@ -99,7 +106,8 @@ export const parse = (argv: ReadonlyArray<string>, now: number): Parsed => {
       since: timeArg("since", values.since, -Infinity, now),
       until: timeArg("until", values.until, Infinity, now),
       grep,
-      follow: values.follow === true
+      follow: values.follow === true,
+      keyEnv: values["key-env"] ?? []
     }
   }
 }

@@ -6,6 +6,9 @@ import { type CatOptions, levelRank, parse, USAGE } from "./args.js"
 import { follow } from "./follow.js"
 import { type SourceEnd, type SourceLine, readLines } from "./lineSource.js"
 import { parseLine } from "./record.js"
+import { NAME_PATTERN } from "../directory/naming.js"
+import type { KeyRing } from "../encryption/file.js"
+import { keysFromEnv, readEncryptedLines, readRecordFiles, recordSource, type Source, startsEncrypted } from "./sources.js"
 
 /** Where `cat` prints: records to `out` (awaited, for back-pressure), messages to `err`. */
 export interface CatIO {
@@ -16,6 +19,8 @@ export interface CatIO {
   readonly now?: number | undefined
   /** `--follow`'s polling period; default 200 ms. */
   readonly pollMillis?: number | undefined
+  /** Where `--key-env` variables are looked up; default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv | undefined
 }
 
 const MAX_BAD_LINE_MESSAGES = 10
@@ -24,6 +29,7 @@ const ROTATED = /\.\d{4}-\d{2}-\d{2}(?:T\d{2})?\.\d+(?:\.[^./]*)?$|\.\d+$/
 
 interface Cursor {
   readonly file: string
+  readonly source: Source
   readonly index: number
   readonly lines: AsyncGenerator<SourceLine>
   readonly end: SourceEnd
@@ -59,9 +65,20 @@ class Printer {
   }
 }
 
-/** Every file an input names: a directory stands for its files (temporary files left out). */
-const expand = (inputs: ReadonlyArray<string>, printer: Printer): Array<string> => {
-  const files: Array<string> = []
+/** A file input: encrypted (by its first bytes), one `DirectorySink` record file, or lines. */
+const fileSource = (file: string): Source =>
+  NAME_PATTERN.test(path.basename(file))
+    ? { _tag: "records", file, files: [file] }
+    : startsEncrypted(file)
+    ? { _tag: "encrypted", file }
+    : { _tag: "lines", file }
+
+/**
+ * Every source an input names: a directory stands for its files (temporary files left out) and
+ * for the `DirectorySink` record files under it, read as one source in time order.
+ */
+const expand = (inputs: ReadonlyArray<string>, printer: Printer): Array<Source> => {
+  const files: Array<Source> = []
   for (const input of inputs) {
     let stat: fs.Stats
     try {
@@ -71,13 +88,15 @@ const expand = (inputs: ReadonlyArray<string>, printer: Printer): Array<string> 
       continue
     }
     if (!stat.isDirectory()) {
-      files.push(input)
+      files.push(fileSource(input))
       continue
     }
+    const records = recordSource(input)
+    if (records !== undefined) files.push(records)
     for (const entry of fs.readdirSync(input).sort()) {
       const full = path.join(input, entry)
-      if (entry.endsWith(".tmp") || !fs.statSync(full).isFile()) continue
-      files.push(full)
+      if (entry.endsWith(".tmp") || NAME_PATTERN.test(entry) || !fs.statSync(full).isFile()) continue
+      files.push(fileSource(full))
     }
   }
   return files
@@ -123,10 +142,16 @@ const before = (a: Cursor, b: Cursor): boolean => {
 }
 
 /** Merge the files: each is in order already, so the earliest head is the next record. */
-const mergeFiles = async (files: ReadonlyArray<string>, printer: Printer): Promise<Array<Cursor>> => {
-  const cursors: Array<Cursor> = files.map((file, index) => {
+const mergeFiles = async (sources: ReadonlyArray<Source>, keys: KeyRing, printer: Printer): Promise<Array<Cursor>> => {
+  const report = (message: string) => printer.report(message)
+  const cursors: Array<Cursor> = sources.map((source, index) => {
     const end: SourceEnd = { bytes: 0 }
-    return { file, index, end, lines: readLines(file, end), head: undefined, badLines: 0 }
+    const lines = source._tag === "lines"
+      ? readLines(source.file, end)
+      : source._tag === "encrypted"
+      ? readEncryptedLines(source.file, keys, end, report)
+      : readRecordFiles(source.files, keys, end, report)
+    return { file: source.file, source, index, end, lines, head: undefined, badLines: 0 }
   })
   for (const c of cursors) await advance(c, printer)
   let live = cursors.filter((c) => c.head !== undefined)
@@ -158,12 +183,21 @@ export const runCat = async (argv: ReadonlyArray<string>, io: CatIO): Promise<nu
     io.err(`logfiber: ${(error as Error).message}\n\n${USAGE}`)
     return 2
   }
+  let keys: KeyRing
+  try {
+    keys = keysFromEnv(options.keyEnv, io.env ?? process.env)
+  } catch (error) {
+    io.err(`logfiber: ${(error as Error).message}\n`)
+    return 2
+  }
   const printer = new Printer(options, io)
-  const files = expand(options.inputs, printer)
-  const cursors = await mergeFiles(files, printer)
+  const sources = expand(options.inputs, printer)
+  const cursors = await mergeFiles(sources, keys, printer)
   await printer.flush()
   if (options.follow) {
-    const growing = cursors.filter((c) => !c.file.endsWith(".gz") && !ROTATED.test(c.file) && c.end.error === undefined)
+    const growing = cursors.filter((c) =>
+      c.source._tag === "lines" && !c.file.endsWith(".gz") && !ROTATED.test(c.file) && c.end.error === undefined
+    )
     await follow(growing.map((c) => ({ file: c.file, position: c.end.bytes })), printer, io)
   }
   return printer.failed ? 1 : 0
