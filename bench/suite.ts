@@ -99,6 +99,30 @@ export const cases: ReadonlyArray<CaseSpec> = [
     logfiber: true,
     note: (r) => `FileSink with encryption (one AES-256-GCM block per batch): ${int(r.recordsPerSec)} records/s.`
   },
+  // 500 fibers x 2,000 records (every 1,000th an Error) at capacity 1,000, against the same loop with no logger
+  { id: "many-none", label: "500 fibers x 2,000: no logger (the same loop)", file: "manyFibers.ts", group: "other", logfiber: false },
+  {
+    id: "many-logfiber",
+    label: "500 fibers x 2,000: logfiber, capacity 1,000, null sink",
+    file: "manyFibers.ts",
+    group: "other",
+    logfiber: true
+  },
+  {
+    id: "many-logfiber-file",
+    label: "500 fibers x 2,000: logfiber, capacity 1,000, FileSink",
+    file: "manyFibers.ts",
+    group: "other",
+    logfiber: true
+  },
+  {
+    id: "many-effect",
+    label: "500 fibers x 2,000: Effect's logfmt format, PlatformLogger.toFile",
+    file: "manyFibers.ts",
+    group: "other",
+    logfiber: false
+  },
+  { id: "many-pino", label: "500 fibers x 2,000: pino, 500 async callers", file: "manyFibers.ts", group: "other", logfiber: false },
   // the HTTP server, one case per variant; the first is the baseline of the HTTP table
   { id: "http-none", label: "no logging", file: "httpServer.ts", group: "http", logfiber: false },
   {

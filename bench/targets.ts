@@ -137,6 +137,38 @@ export const targets: ReadonlyArray<Target> = [
     }
   },
   {
+    id: "many-fibers-rss",
+    description: "500 fibers x 2,000 at capacity 1,000: peak RSS at most 1.5 x the same loop with no logger",
+    threshold: { op: "<=", value: 1.5, unit: " x" },
+    ...ratio("peak RSS", "many-logfiber", "many-none")
+  },
+  {
+    id: "many-fibers-time",
+    description: "500 fibers x 2,000 at capacity 1,000: end to end at most 3 x the same loop with no logger (aim: 1.5 x)",
+    figure: "seconds of `many-logfiber` / those of `many-none`",
+    threshold: { op: "<=", value: 3, unit: " x" },
+    compute: (results) => {
+      const both = pair(results, "many-logfiber", "many-none")
+      if (both === undefined) return undefined
+      const [lf, none] = both
+      const value = lf.seconds / none.seconds
+      return { value, shown: `${fixed(value)} x (${fixed(lf.seconds)} vs ${fixed(none.seconds)} s)` }
+    }
+  },
+  {
+    id: "many-fibers-drops",
+    description: "500 fibers x 2,000 at capacity 1,000: nothing dropped",
+    figure: "records of `many-logfiber` not written: dropped + failed + fallback",
+    threshold: { op: "<=", value: 0, unit: " records" },
+    compute: (results) => {
+      const lf = find(results, "many-logfiber")
+      return lf === undefined ? undefined : {
+        value: lf.dropped + lf.failed + lf.fallback,
+        shown: `${int(lf.dropped)} dropped, ${int(lf.failed)} failed, ${int(lf.fallback)} to stderr of ${int(lf.offered)}`
+      }
+    }
+  },
+  {
     id: "accounting",
     description: "exact accounting in every logfiber case",
     figure: "logfiber cases (HTTP runs included) where offered != written + dropped + failed + fallback, or lines on disk != written",

@@ -161,7 +161,7 @@ const install = (service: runtime.Runtime, options: Options): Effect.Effect<void
     if (options.yieldOnPressure !== false) {
       yield* Effect.locallyScopedWith(
         FiberRef.currentScheduler,
-        (underlying) => new PressureScheduler(underlying, service.underPressure)
+        (underlying) => new PressureScheduler(underlying, service.backpressure)
       )
     }
   })

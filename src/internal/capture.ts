@@ -1,12 +1,13 @@
 /**
  * Everything the caller pays for: the `Logger`'s log function. It copies the seven parts of
- * Effect's log options it needs and the current span's ids (`capture`), inserts them into the ring buffer and, when the
- * writer waits for that many records, wakes it. There is no level check here: Effect's minimum
- * level (which the Layer sets, and `Logger.withMinimumLogLevel` changes for a region) is the one
- * filter. On a full queue a record is dropped and counted; one at or above `criticalLevel` goes
- * through the fallback path (the sink's `writeSync`), or, for a sink without `writeSync`, into the
- * reserve kept for them past `capacity` (so it still reaches the sink, in order), and only when
- * that is full too to stderr.
+ * Effect's log options it needs and the current span's ids (`capture`), inserts them into the ring
+ * buffer and, when the writer waits for that many records, wakes it; the record that fills the
+ * queue tells the backpressure policy, which then holds producers until the writer has drained.
+ * There is no level check here: Effect's minimum level (which the Layer sets, and
+ * `Logger.withMinimumLogLevel` changes for a region) is the one filter. On a full queue a record
+ * is dropped and counted; one at or above `criticalLevel` goes through the fallback path (the
+ * sink's `writeSync`), or, for a sink without `writeSync`, into the reserve kept for them past
+ * `capacity` (so it still reaches the sink, in order), and only when that is full too to stderr.
  * No formatting, no Effect, no allocation beyond the captured call.
  */
 import * as FiberRef from "effect/FiberRef"
@@ -142,7 +143,13 @@ export const makeLog = (parts: LogParts): (options: Logger.Logger.Options<unknow
     const seq = ++accounting.offered
     if (syncMode || writer.closing) return fallback.writeNow(capture(options, copyLimit), seq)
     if (criticalSync && options.logLevel.ordinal >= criticalOrdinal) return fallback.drainNow(queue, capture(options, copyLimit), seq)
-    if (queue.size < capacity) return enqueue(capture(options, copyLimit), seq)
+    if (queue.size < capacity) {
+      enqueue(capture(options, copyLimit), seq)
+      // the record that fills the queue: its fiber waits for the writer's turn, if one is coming
+      // (a writer busy in a slow sink write is not waited for: later records drop)
+      if (queue.size === capacity) backpressure.queueFilled(options.fiberId)
+      return
+    }
     // full: a record about to be dropped is not even copied
     if (options.logLevel.ordinal >= criticalOrdinal) {
       if (queue.size === queue.capacity) return fallback.writeNow(capture(options, copyLimit), seq)

@@ -54,9 +54,11 @@ export interface Options {
   /** Retry policy for a failing sink write. Default: exponential from 100 ms, 4 retries. */
   readonly retry?: AnySchedule | undefined
   /**
-   * `true` (default): while the queue is filling faster than the writer has had a turn to
-   * drain it, fibers yield one operation early so the writer runs (see README, "Scheduling").
-   * `false` leaves Effect's scheduler untouched; bursts from many fibers then drop sooner.
+   * `true` (default): when a record fills the queue while the writer's turn is pending, the
+   * fibers of the Layer's scope wait for the writer to drain it (held by a wrapped scheduler,
+   * for at most one writer turn; a writer busy in a slow sink write is not waited for), so a burst
+   * from many fibers drops nothing (see docs/scheduling.md). `false` leaves Effect's scheduler
+   * untouched; records that do not fit in `capacity` are then dropped.
    */
   readonly yieldOnPressure?: boolean | undefined
   /**

@@ -32,7 +32,7 @@ export interface Runtime {
   readonly logger: Logger.Logger<unknown, void>
   readonly stats: Effect.Effect<Stats>
   readonly flush: Effect.Effect<FlushResult>
-  readonly underPressure: () => boolean
+  readonly backpressure: Backpressure
   /** The lowest level any component keeps: Effect's own minimum level must let it through. */
   readonly lowestLevel: LogLevel.LogLevel
 }
@@ -44,7 +44,7 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
     // one without gets a reserve past `capacity`, so the record still reaches it, in order.
     const reserve = sink.writeSync === undefined ? criticalReserve(options.capacity) : 0
     const queue = new RingBuffer<Captured>(options.capacity + reserve)
-    const backpressure = new Backpressure(options.capacity, () => queue.size)
+    const backpressure = new Backpressure(options.capacity, queue)
     const accounting = new Accounting()
 
     const normalize = guardNormalize(makeNormalize({ redact: options.redact, maxRecordBytes: options.maxRecordBytes }))
@@ -55,7 +55,8 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
       backpressure,
       sink,
       normalize,
-      batchSize: options.batchSize,
+      // a full queue is a full batch: the writer never waits for more records than fit
+      batchSize: Math.min(options.batchSize, options.capacity),
       retry: options.retry,
       shutdownTimeout: options.shutdownTimeout,
       writeTimeout: options.writeTimeout,
@@ -120,7 +121,7 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
         Effect.zipWith(sink.stats ?? Effect.succeed(undefined), (stats, sinks) => sinks === undefined ? stats : { ...stats, sinks })
       ),
       flush: Effect.zipRight(reportSuppressed, writer.flush),
-      underPressure: () => backpressure.underPressure(),
+      backpressure,
       lowestLevel: components.lowestLevel
     }
   })
