@@ -21,9 +21,25 @@ import type { ResolvedOptions } from "./options.js"
 import { RingBuffer } from "./ringBuffer.js"
 import { type FlushResult, makeWindowWait, Writer } from "./writer.js"
 
+/** Every running logger's exit hook, behind one `exit` listener (no MaxListeners warning with many loggers). */
+const exitHooks = new Set<() => void>()
+const runExitHooks = (): void => {
+  for (const hook of exitHooks) hook()
+}
+
 /** Run `f` on the process's `exit` event while the scope is open. */
 const onProcessExit = (f: () => void): Effect.Effect<void, never, Scope.Scope> =>
-  Effect.acquireRelease(Effect.sync(() => void process.on("exit", f)), () => Effect.sync(() => void process.off("exit", f)))
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      if (exitHooks.size === 0) process.on("exit", runExitHooks)
+      exitHooks.add(f)
+    }),
+    () =>
+      Effect.sync(() => {
+        exitHooks.delete(f)
+        if (exitHooks.size === 0) process.off("exit", runExitHooks)
+      })
+  )
 
 const onSignal = (signal: NodeJS.Signals, f: () => void): Effect.Effect<void, never, Scope.Scope> =>
   Effect.acquireRelease(Effect.sync(() => void process.on(signal, f)), () => Effect.sync(() => void process.off(signal, f)))
