@@ -65,6 +65,13 @@ export const cases: ReadonlyArray<CaseSpec> = [
   { id: "logfiber", label: "logfiber: Effect.logInfo(msg, fields)", file: "logfiber.ts", group: "burst", logfiber: true },
   { id: "logfiber-annotate", label: "logfiber: Effect.annotateLogs(fields)", file: "logfiber.ts", group: "burst", logfiber: true },
   {
+    id: "logfiber-components",
+    label: "logfiber: the same, component levels and sampling configured (all kept)",
+    file: "logfiber.ts",
+    group: "burst",
+    logfiber: true
+  },
+  {
     id: "logfiber-rotate",
     label: "logfiber: the same, FileSink rotate { maxBytes: 10 MiB, compress: gzip }",
     file: "rotation.ts",

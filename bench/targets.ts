@@ -98,6 +98,12 @@ export const targets: ReadonlyArray<Target> = [
     ...ratio("records/s", "logfiber-rotate", "logfiber")
   },
   {
+    id: "throughput-components",
+    description: "component levels and sampling configured (all records kept) cost at most 5 % of the throughput",
+    threshold: { op: ">=", value: 0.95, unit: " x" },
+    ...ratio("records/s", "logfiber-components", "logfiber")
+  },
+  {
     id: "caller-p99",
     description: "caller p99 no worse than pino's",
     figure: "sampled caller p99 of `logfiber` / that of `pino`",

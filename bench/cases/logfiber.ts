@@ -66,6 +66,13 @@ const fieldsBurst = (): Body => ({ records: RECORDS, options: burstOptions, body
 const bodies: Record<string, () => Body> = {
   logfiber: fieldsBurst,
   "logfiber-quarter": fieldsBurst, // bench/suite.ts runs it with a quarter of BENCH_RECORDS
+  // component levels and sampling configured, every record kept (no component matches a rule
+  // that drops): what the decision costs a log call
+  "logfiber-components": () => ({
+    records: RECORDS,
+    options: { ...burstOptions, levels: { db: "Warning", http: "Debug" }, sample: { http: 0.1, "*": 1 } },
+    body: (sampler) => burst(RECORDS, 0, sampler, logFields)
+  }),
   "logfiber-annotate": () => ({ records: RECORDS, options: burstOptions, body: (sampler) => burst(RECORDS, 0, sampler, logAnnotated) }),
   "logfiber-concurrent": () => {
     const fibers = 500

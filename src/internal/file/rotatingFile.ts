@@ -198,12 +198,29 @@ export class RotatingFile {
     if (this.ring.intact(this.span)) this.history.push({ offset, bytes, span: this.span })
   }
 
+  /** The active file's first `size` bytes (what was written to it since it was truncated). */
+  private readActive(size: number): Buffer {
+    if (size === 0 || this.seal !== undefined) return Buffer.alloc(0)
+    const bytes = Buffer.alloc(size)
+    try {
+      const fd = fs.openSync(this.names.active, "r")
+      try {
+        fs.readSync(fd, bytes, 0, size, 0)
+      } finally {
+        fs.closeSync(fd)
+      }
+      return bytes
+    } catch {
+      return Buffer.alloc(0)
+    }
+  }
+
   /** The file is shorter than what was written to it: another process truncated it. */
   private truncated(size: number): void {
     const history = this.history.filter((w) => this.ring.intact(w.span) && w.offset >= 0)
     this.history = []
     this.file.size = size
-    const lost = lostToTruncation(this.names.dir, this.file.ino, history)
+    const lost = lostToTruncation(this.names.dir, this.file.ino, history, this.readActive(size))
     if (lost === undefined) {
       this.report(`${this.names.active} was truncated by another process and no copy of it was found; lines written just before may be lost`)
       return

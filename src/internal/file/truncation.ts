@@ -64,9 +64,15 @@ export const findCopy = (
  * After the active file was truncated by another process (logrotate's `copytruncate`): the
  * bytes written between its copy and its truncation are in neither file. Find the copy, cut a
  * line it holds only in part back off it, and return the bytes to write again (whole lines,
- * from the first one the copy does not hold in full); `undefined` when no copy can be found.
+ * from the first one the copy does not hold in full, up to those already written again after
+ * the truncation: `sinceTruncation`, the file's content now); `undefined` when no copy is found.
  */
-export const lostToTruncation = (dir: string, activeIno: number, history: ReadonlyArray<Written>): Buffer | undefined => {
+export const lostToTruncation = (
+  dir: string,
+  activeIno: number,
+  history: ReadonlyArray<Written>,
+  sinceTruncation: Buffer = Buffer.alloc(0)
+): Buffer | undefined => {
   if (history.length === 0) return undefined
   const start = history[0]!.offset
   const recent = Buffer.concat(history.map((w) => w.bytes))
@@ -83,5 +89,11 @@ export const lostToTruncation = (dir: string, activeIno: number, history: Readon
       // the copy keeps a torn last line; the whole line is written again below all the same
     }
   }
-  return recent.subarray(lineStart)
+  // batches written after the truncation, before it was noticed, are in the file already: they
+  // are the newest bytes held (O_APPEND put them at the start of the emptied file)
+  const kept = sinceTruncation.length > 0 && sinceTruncation.length <= recent.length - lineStart &&
+      recent.subarray(recent.length - sinceTruncation.length).equals(sinceTruncation)
+    ? sinceTruncation.length
+    : 0
+  return recent.subarray(lineStart, recent.length - kept)
 }
