@@ -15,7 +15,8 @@
  * @since 0.2.0
  */
 import * as Effect from "effect/Effect"
-import { type CatIO, runCat } from "./internal/reader/cat.js"
+import { runCat } from "./internal/reader/cat.js"
+import type { CatIO } from "./internal/reader/printer.js"
 
 /**
  * Where `cat` prints: `out` receives records (its promise is awaited: back-pressure), `err`

@@ -14,7 +14,7 @@ import * as HashMap from "effect/HashMap"
 import * as List from "effect/List"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
-import type { Captured } from "./capture.js"
+import type { LogCall as Captured } from "./normalize.js"
 
 /** The decision of one component. Mutable window fields belong to the rate limit. */
 export class Rule {

@@ -8,7 +8,7 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
 import type { LogRecord } from "../LogRecord.js"
-import type { LogSinkService, SinkError, SinkStats } from "../LogSink.js"
+import type { LogSinkService, SinkError, SinkStats } from "./sinkService.js"
 import { labelOrdinal } from "./levels.js"
 import { writeStderr } from "./stderr.js"
 

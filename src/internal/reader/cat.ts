@@ -2,26 +2,14 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Format from "../../Format.js"
 import type { LogRecord } from "../../LogRecord.js"
-import { type CatOptions, levelRank, parse, USAGE } from "./args.js"
+import { type CatOptions, parse, USAGE } from "./args.js"
 import { follow } from "./follow.js"
+import { type CatIO, Printer } from "./printer.js"
 import { type SourceEnd, type SourceLine, readLines } from "./lineSource.js"
 import { parseLine } from "./record.js"
 import { NAME_PATTERN } from "../directory/naming.js"
 import type { KeyRing } from "../encryption/file.js"
 import { keysFromEnv, readEncryptedLines, readRecordFiles, recordSource, type Source, startsEncrypted } from "./sources.js"
-
-/** Where `cat` prints: records to `out` (awaited, for back-pressure), messages to `err`. */
-export interface CatIO {
-  readonly out: (text: string) => Promise<void>
-  readonly err: (text: string) => void
-  /** Ends `--follow`. */
-  readonly signal?: AbortSignal | undefined
-  readonly now?: number | undefined
-  /** `--follow`'s polling period; default 200 ms. */
-  readonly pollMillis?: number | undefined
-  /** Where `--key-env` variables are looked up; default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv | undefined
-}
 
 const MAX_BAD_LINE_MESSAGES = 10
 /** A rotated file (ours, or logrotate's `.1`, `.2.gz`): it no longer grows, not followed. */
@@ -35,34 +23,6 @@ interface Cursor {
   readonly end: SourceEnd
   head: { readonly record: LogRecord; readonly text: string; readonly native: boolean } | undefined
   badLines: number
-}
-
-class Printer {
-  private buffered = ""
-  failed = false
-  constructor(readonly options: CatOptions, readonly io: CatIO) {}
-
-  report(text: string, failure = true): void {
-    if (failure) this.failed = true
-    this.io.err(`logfiber cat: ${text}\n`)
-  }
-
-  async print(record: LogRecord, text: string, native: boolean): Promise<void> {
-    const o = this.options
-    if (o.level >= 0 && levelRank(record.level) < o.level) return
-    if (record.time < o.since || record.time >= o.until) return
-    if ((o.since !== -Infinity || o.until !== Infinity) && Number.isNaN(record.time)) return
-    if (o.grep !== undefined && !o.grep.test(text)) return
-    this.buffered += (o.format === "json" && native ? text : Format[o.format](record)) + "\n"
-    if (this.buffered.length >= 64 * 1024) await this.flush()
-  }
-
-  async flush(): Promise<void> {
-    if (this.buffered.length === 0) return
-    const text = this.buffered
-    this.buffered = ""
-    await this.io.out(text)
-  }
 }
 
 /** A file input: encrypted (by its first bytes), one `DirectorySink` record file, or lines. */
@@ -203,4 +163,3 @@ export const runCat = async (argv: ReadonlyArray<string>, io: CatIO): Promise<nu
   return printer.failed ? 1 : 0
 }
 
-export type { Printer }

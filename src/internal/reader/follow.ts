@@ -1,6 +1,6 @@
 import * as fs from "node:fs"
 import { setTimeout as sleep } from "node:timers/promises"
-import type { CatIO, Printer } from "./cat.js"
+import type { CatIO, Printer } from "./printer.js"
 import { parseLine } from "./record.js"
 
 interface Followed {
