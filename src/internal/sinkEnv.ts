@@ -1,5 +1,5 @@
 /**
- * The variables `SinkFromEnv` reads for each sink, decoded with Schema like `config.ts` does,
+ * The variables `SinkFromEnv` reads for each sink, decoded with Schema like `options.ts` does,
  * each failing with a message that names the variable and the value.
  */
 import * as Config from "effect/Config"
