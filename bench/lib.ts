@@ -100,6 +100,15 @@ export interface CaseResult {
   readonly extra?: Record<string, unknown>
 }
 
+/** The accounting fields of a logfiber case's result, from `AsyncLogger.stats`. */
+export const logfiberCounts = (s: {
+  readonly offered: number
+  readonly written: number
+  readonly dropped: number
+  readonly failed: number
+  readonly fallback: number
+}) => ({ offered: s.offered, written: s.written, dropped: s.dropped, failed: s.failed, fallback: s.fallback })
+
 /** Print the result as the case's last stdout line, prefixed so the runner can find it. */
 export const report = (result: Omit<CaseResult, "peakRssMiB" | "recordsPerSec"> & { peakRssMiB?: number }): void => {
   const full: CaseResult = {

@@ -14,7 +14,7 @@ import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { AsyncLogger, DirectorySink, FileSink, type LogSink } from "../../src/index.js"
-import { caseId, countLines, fields, MESSAGE, RECORDS, report, secondsSince, tempFile } from "../lib.js"
+import { caseId, countLines, fields, logfiberCounts, MESSAGE, RECORDS, report, secondsSince, tempFile } from "../lib.js"
 
 const id = caseId("directory-1k")
 
@@ -39,7 +39,7 @@ const directory = async (records: number, payloadBytes: number) => {
   const out = path.join(dir, "records")
   const { stats, seconds } = await run(records, DirectorySink.layer({ dir: out, compress: "gzip" }), payload(payloadBytes), 128 * 1024)
   const files = fs.readdirSync(out).length
-  report({ id, records, seconds, lines: files, ...counts(stats), extra: { payloadBytes, files } })
+  report({ id, records, seconds, lines: files, ...logfiberCounts(stats), extra: { payloadBytes, files } })
 }
 
 const file = async (encrypted: boolean) => {
@@ -48,10 +48,9 @@ const file = async (encrypted: boolean) => {
   const { stats, seconds } = await run(RECORDS, FileSink.layer({ path: target, encryption }), undefined, 65_536)
   const size = fs.statSync(target).size
   // an encrypted file holds no newline-separated lines to count: written is the logger's count
-  report({ id, records: RECORDS, seconds, lines: encrypted ? stats.written : countLines(target), ...counts(stats), extra: { bytes: size } })
+  report({ id, records: RECORDS, seconds, lines: encrypted ? stats.written : countLines(target), ...logfiberCounts(stats), extra: { bytes: size } })
 }
 
-const counts = (s: AsyncLogger.Stats) => ({ offered: s.offered, written: s.written, dropped: s.dropped, failed: s.failed, fallback: s.fallback })
 
 const bodies: Record<string, () => Promise<void>> = {
   "directory-1k": () => directory(Math.min(20_000, Math.floor(RECORDS / 50)), 1024),

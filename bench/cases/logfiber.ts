@@ -10,7 +10,7 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { AsyncLogger, FileSink, Format } from "../../src/index.js"
-import { caseId, countLines, fields, MESSAGE, RECORDS, report, SAMPLE_MASK, Sampler, secondsSince, tempFile } from "../lib.js"
+import { caseId, countLines, fields, logfiberCounts, MESSAGE, RECORDS, report, SAMPLE_MASK, Sampler, secondsSince, tempFile } from "../lib.js"
 
 const id = caseId("logfiber")
 const file = tempFile()
@@ -114,11 +114,7 @@ const run = async () => {
     seconds,
     caller: sampler.summary(),
     lines: countLines(file),
-    offered: stats.offered,
-    written: stats.written,
-    dropped: stats.dropped,
-    failed: stats.failed,
-    fallback: stats.fallback,
+    ...logfiberCounts(stats),
     extra: { pending: stats.pending, batches: stats.batches, capacity: options.capacity ?? 10_000 }
   })
 }

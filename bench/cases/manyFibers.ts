@@ -19,18 +19,7 @@ import * as Logger from "effect/Logger"
 import { once } from "node:events"
 import { pino } from "pino"
 import { AsyncLogger, FileSink, Format, LogSink } from "../../src/index.js"
-import {
-  caseId,
-  countLines,
-  fields,
-  MESSAGE,
-  RECORDS,
-  report,
-  SAMPLE_MASK,
-  Sampler,
-  secondsSince,
-  tempFile
-} from "../lib.js"
+import { caseId, countLines, fields, logfiberCounts, MESSAGE, RECORDS, report, SAMPLE_MASK, Sampler, secondsSince, tempFile } from "../lib.js"
 
 export const FIBERS = 500
 export const CAPACITY = 1_000
@@ -87,11 +76,7 @@ const runLogfiber = async (sampler: Sampler, toFile: boolean) => {
     seconds,
     caller: sampler.summary(),
     lines: countLines(file),
-    offered: stats.offered,
-    written: stats.written,
-    dropped: stats.dropped,
-    failed: stats.failed,
-    fallback: stats.fallback,
+    ...logfiberCounts(stats),
     extra: { pending: stats.pending, batches: stats.batches, capacity: CAPACITY, fibers: FIBERS }
   })
 }

@@ -10,7 +10,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as zlib from "node:zlib"
 import { AsyncLogger, FileSink, Format } from "../../src/index.js"
-import { caseId, countLines, fields, MESSAGE, peakRssMiB, RECORDS, report, SAMPLE_MASK, Sampler, secondsSince, tempFile } from "../lib.js"
+import { caseId, countLines, fields, logfiberCounts, MESSAGE, peakRssMiB, RECORDS, report, SAMPLE_MASK, Sampler, secondsSince, tempFile } from "../lib.js"
 
 const file = tempFile()
 const dir = path.dirname(file)
@@ -66,11 +66,7 @@ const run = async () => {
     caller: sampler.summary(),
     peakRssMiB: peak,
     lines: linesInDir(),
-    offered: stats.offered,
-    written: stats.written,
-    dropped: stats.dropped,
-    failed: stats.failed,
-    fallback: stats.fallback,
+    ...logfiberCounts(stats),
     extra: { pending: stats.pending, batches: stats.batches, files: files.length, gz: files.filter((f) => f.endsWith(".gz")).length }
   })
 }
