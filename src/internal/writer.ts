@@ -200,7 +200,6 @@ export class Writer implements WriterSignal {
 
   // ---- writing ----
 
-
   /** When the current write attempt started (the Layer's `Clock`, so `TestClock` in tests). */
   private writeStart = 0n
   private clock: Clock.Clock | undefined = undefined
