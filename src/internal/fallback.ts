@@ -63,20 +63,7 @@ export class Fallback {
 
   /** Write one record now, on the caller's fiber. */
   writeNow(captured: Captured, seq: number): void {
-    const record = this.normalize(captured, seq)
-    const sink = this.sink
-    if (!this.closed && sink.writeSync !== undefined) {
-      try {
-        sink.writeSync([record])
-        this.accounting.written++
-      } catch (error) {
-        this.accounting.failed++
-        toStderr([record], `sink ${sink.name} failed a synchronous write (${String(error)}); 1 record follows`)
-      }
-      return
-    }
-    this.accounting.fallback++
-    writeStderr(renderBatch(Format.json, [record]))
+    this.writeBatch([this.normalize(captured, seq)], undefined)
   }
 
   /**
@@ -89,6 +76,14 @@ export class Fallback {
     queue.drainInto(queue.size, (item, itemSeq) => void batch.push(this.normalize(item, itemSeq)))
     if (captured !== undefined && seq !== undefined) batch.push(this.normalize(captured, seq))
     if (batch.length === 0) return
+    this.writeBatch(batch, `sink ${this.sink.name} cannot write synchronously; ${batch.length} record(s) follow`)
+  }
+
+  /**
+   * Through the sink's `writeSync` (counted `written`, or `failed` and echoed on stderr), else to
+   * stderr, counted `fallback`, after `header` when given (a single record goes as a bare line).
+   */
+  private writeBatch(batch: ReadonlyArray<LogRecord>, header: string | undefined): void {
     const sink = this.sink
     if (!this.closed && sink.writeSync !== undefined) {
       try {
@@ -96,11 +91,13 @@ export class Fallback {
         this.accounting.written += batch.length
       } catch (error) {
         this.accounting.failed += batch.length
-        toStderr(batch, `sink ${sink.name} failed a synchronous write (${String(error)}); ${batch.length} record(s) follow`)
+        const count = batch.length === 1 ? "1 record follows" : `${batch.length} record(s) follow`
+        toStderr(batch, `sink ${sink.name} failed a synchronous write (${String(error)}); ${count}`)
       }
       return
     }
     this.accounting.fallback += batch.length
-    toStderr(batch, `sink ${sink.name} cannot write synchronously; ${batch.length} record(s) follow`)
+    if (header === undefined) writeStderr(renderBatch(Format.json, batch))
+    else toStderr(batch, header)
   }
 }
