@@ -172,8 +172,7 @@ export const makeLog = (parts: LogParts): (options: Logger.Logger.Options<unknow
   components.emit = (record) => {
     const seq = ++accounting.offered
     if (syncMode || writer.closing || queue.size >= queue.capacity) return fallback.writeNow(record, seq)
-    queue.offer(record, seq)
-    if (writer.waiter !== null && queue.size >= writer.wantSize) writer.wake()
+    enqueue(record, seq)
   }
   const lowestOrdinal = components.lowestLevel.ordinal
   return (options) => {
