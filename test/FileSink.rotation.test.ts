@@ -143,6 +143,39 @@ describe("FileSink rotation", () => {
       expect(fs.existsSync(file)).toBe(true)
     }))
 
+  it.live("compression keeps pace with a burst: rotated files are compressed while it runs, not left for shutdown", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(dir, "app.log")
+      const compressedDuringBurst = yield* Effect.gen(function*() {
+        for (let i = 1; i <= 100_000; i++) yield* Effect.logInfo("record", { i, pad: PAD })
+        // the burst kept the event loop busy all along: whatever is compressed was done beside it
+        return fs.readdirSync(dir).filter((f) => f.endsWith(".log.gz")).length
+      }).pipe(Effect.provide(rotatingLogger(file, { maxBytes: 256 * 1024, maxFiles: 1_000, compress: "gzip" })))
+      expect(compressedDuringBurst).toBeGreaterThanOrEqual(1)
+      const entries = fs.readdirSync(dir)
+      expect(entries.filter((f) => f !== "app.log").every((f) => f.endsWith(".log.gz"))).toBe(true)
+      const out = catCli(dir)
+      expect(out.code).toBe(0)
+      expect(indices(out.stdout)).toEqual(Array.from({ length: 100_000 }, (_, k) => k + 1))
+    }), 60_000)
+
+  it.live("a program that ends while its last rotations are compressed stays alive until they are done, then exits", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(dir, "app.log")
+      const result = spawnSync(process.execPath, ["--import", "tsx", "test/fixtures/rotateAndExit.ts", file], {
+        encoding: "utf8",
+        timeout: 30_000
+      })
+      expect(result.stderr).toBe("")
+      expect(result.status).toBe(0)
+      const rotated = fs.readdirSync(dir).filter((f) => f !== "app.log")
+      expect(rotated.length).toBeGreaterThanOrEqual(8)
+      expect(rotated.every((f) => f.endsWith(".log.gz"))).toBe(true)
+      expect(indices(catCli(dir).stdout)).toEqual(Array.from({ length: 20_000 }, (_, k) => k + 1))
+    }), 60_000)
+
   it.effect("a crash mid-compression is repaired on the next start", () =>
     Effect.gen(function*() {
       const dir = tempDir()

@@ -6,10 +6,16 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 
+const tempDirs: Array<string> = []
+// one listener for all of them (one per directory exceeded Node's listener limit)
+process.once("exit", () => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true })
+})
+
 /** A fresh temporary directory, removed when the test process exits. */
 export const tempDir = (prefix = "logfiber-"): string => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
-  process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }))
+  tempDirs.push(dir)
   return dir
 }
 

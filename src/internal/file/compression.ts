@@ -1,52 +1,164 @@
 import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { pipeline } from "node:stream/promises"
-import * as zlib from "node:zlib"
+import { Worker } from "node:worker_threads"
 import type { Naming } from "./naming.js"
 import { scan } from "./naming.js"
 
 /**
- * Compress `raw` to `raw.gz` off the writer's path: zlib's streaming API (its work runs on
- * libuv's thread pool) into `raw.gz.tmp`, renamed into place once complete, then `raw` removed.
- * A crash at any step leaves either a `.tmp` (removed at the next start, `raw` compressed again)
- * or a complete `.gz` beside `raw` (the `.gz` is kept, `raw` removed): see `repair`.
- * Interruption (shutdown past its timeout) stops the stream and removes the temporary file.
+ * The worker's program (CommonJS, evaluated: no file to resolve from src/, dist/ or a bundle).
+ * Each job compresses `raw` to `raw.gz` with zlib's streaming API into `raw.gz.tmp`, renames it
+ * into place, then removes `raw`; jobs run one at a time in the order they were posted. A crash at
+ * any step leaves either a `.tmp` (removed at the next start, `raw` compressed again) or a
+ * complete `.gz` beside `raw` (the `.gz` kept, `raw` removed): see `repair`.
  */
-export const gzipFile = (raw: string, level: number): Effect.Effect<void, Error> =>
-  Effect.async<void, Error>((resume) => {
-    const controller = new AbortController()
-    const done = compress(raw, level, controller.signal).then(
-      () => resume(Effect.void),
-      (cause) => resume(Effect.fail(cause instanceof Error ? cause : new Error(String(cause))))
-    )
-    // interrupted: stop the stream and wait until its temporary file is removed, so that a
-    // sink opened again on this path never has its own temporary file removed by this one
-    return Effect.promise(() => {
-      controller.abort()
-      return done
-    })
-  })
-
-const compress = async (raw: string, level: number, signal: AbortSignal): Promise<void> => {
-  const tmp = `${raw}.gz.tmp`
-  try {
-    await pipeline(fs.createReadStream(raw), zlib.createGzip({ level }), fs.createWriteStream(tmp, { mode: modeOf(raw) }), {
-      signal
-    })
-    await fs.promises.rename(tmp, `${raw}.gz`)
-  } catch (error) {
-    await fs.promises.rm(tmp, { force: true })
-    throw error
+const workerSource = `
+const { parentPort } = require("node:worker_threads")
+const fs = require("node:fs")
+const zlib = require("node:zlib")
+// one input buffer, reused: fresh stream chunks per read would leave the thread's heap with
+// megabytes of garbage per file
+const input = Buffer.allocUnsafe(1 << 16)
+const gzipInto = (inFd, outFd, level) => new Promise((resolve, reject) => {
+  const gzip = zlib.createGzip({ level })
+  gzip.on("data", (chunk) => fs.writeSync(outFd, chunk))
+  gzip.on("error", reject)
+  gzip.on("end", resolve)
+  const next = (error) => {
+    if (error) return reject(error)
+    try {
+      const n = fs.readSync(inFd, input, 0, input.length, null)
+      if (n === 0) gzip.end()
+      // the callback runs once zlib is done with the chunk: then the buffer may be refilled
+      else gzip.write(input.subarray(0, n), next)
+    } catch (e) { reject(e) }
   }
-  await fs.promises.rm(raw, { force: true })
+  next()
+})
+const gzip = async ({ id, raw, level }) => {
+  const tmp = raw + ".gz.tmp"
+  let inFd, outFd
+  try {
+    inFd = fs.openSync(raw, "r")
+    outFd = fs.openSync(tmp, "w", fs.fstatSync(inFd).mode & 0o777)
+    await gzipInto(inFd, outFd, level)
+    fs.closeSync(outFd)
+    outFd = undefined
+    fs.renameSync(tmp, raw + ".gz")
+    fs.rmSync(raw, { force: true })
+    parentPort.postMessage({ id })
+  } catch (error) {
+    if (outFd !== undefined) { try { fs.closeSync(outFd) } catch {} }
+    try { fs.rmSync(tmp, { force: true }) } catch {}
+    parentPort.postMessage({ id, message: String(error && error.message || error), code: error && error.code })
+  } finally {
+    if (inFd !== undefined) { try { fs.closeSync(inFd) } catch {} }
+  }
+}
+let chain = Promise.resolve()
+parentPort.on("message", (job) => { chain = chain.then(() => gzip(job)) })
+`
+
+/** How long the compression thread lives without a job. */
+const IDLE_MILLIS = 1_000
+
+interface Pending {
+  readonly raw: string
+  readonly settle: (error: Error | undefined) => void
 }
 
-const modeOf = (file: string): number => {
-  try {
-    return fs.statSync(file).mode & 0o777
-  } catch {
-    return 0o640
+/**
+ * Rotated files are compressed on a worker thread, not on the main one: a burst of log calls
+ * keeps Node's event loop from its I/O phase for as long as it lasts (seconds for 1M records),
+ * so a compression driven by I/O callbacks on the main thread would not start before the burst
+ * ends, and shutdown would wait for all of them. On the worker they keep pace with rotation.
+ * The thread starts with a job and stops after a second without one (it costs about 20 MiB
+ * while it lives; rotation is rare); it is referenced only while jobs are pending (it never
+ * keeps the process alive on its own), and `close` stops it.
+ */
+export class GzipWorker {
+  private worker: Worker | undefined
+  private idleTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly pending = new Map<number, Pending>()
+  private nextId = 0
+
+  constructor(private readonly level: number) {}
+
+  /** Hand `raw` to the worker now; the returned effect waits for its end. */
+  start(raw: string): Effect.Effect<void, Error> {
+    const id = this.nextId++
+    let outcome: Error | undefined | null = null
+    let wake: ((error: Error | undefined) => void) | undefined
+    this.pending.set(id, {
+      raw,
+      settle: (error) => {
+        outcome = error
+        wake?.(error)
+      }
+    })
+    const worker = this.running()
+    worker.ref()
+    worker.postMessage({ id, raw, level: this.level })
+    return Effect.async<void, Error>((resume) => {
+      const done = (error: Error | undefined) => resume(error === undefined ? Effect.void : Effect.fail(error))
+      if (outcome !== null) done(outcome)
+      else wake = done
+    })
+  }
+
+  /**
+   * Stop the thread. Jobs still pending are abandoned: their temporary files are removed here,
+   * their raw files stay and are compressed at the next start.
+   */
+  readonly close: Effect.Effect<void> = Effect.promise(async () => {
+    const worker = this.worker
+    this.worker = undefined
+    clearTimeout(this.idleTimer)
+    if (worker === undefined) return
+    await worker.terminate()
+    for (const job of this.pending.values()) fs.rmSync(`${job.raw}.gz.tmp`, { force: true })
+    this.failAll(new Error("compression stopped"))
+  })
+
+  private running(): Worker {
+    clearTimeout(this.idleTimer)
+    if (this.worker !== undefined) return this.worker
+    const worker = new Worker(workerSource, { eval: true })
+    worker.on("message", (reply: { id: number; message?: string; code?: string }) => {
+      const job = this.pending.get(reply.id)
+      if (job === undefined) return
+      this.pending.delete(reply.id)
+      if (this.pending.size === 0) this.idle(worker)
+      job.settle(
+        reply.message === undefined ? undefined : Object.assign(new Error(reply.message), { code: reply.code })
+      )
+    })
+    // the thread died (out of memory, killed): its jobs fail, the next job starts a new thread
+    const lost = (error: Error) => {
+      if (this.worker !== worker) return
+      this.worker = undefined
+      this.failAll(error)
+    }
+    worker.on("error", lost)
+    worker.on("exit", (code) => lost(new Error(`compression thread exited with code ${code}`)))
+    this.worker = worker
+    return worker
+  }
+
+  private idle(worker: Worker): void {
+    worker.unref()
+    this.idleTimer = setTimeout(() => {
+      if (this.worker !== worker || this.pending.size > 0) return
+      this.worker = undefined
+      void worker.terminate()
+    }, IDLE_MILLIS)
+    this.idleTimer.unref()
+  }
+
+  private failAll(error: Error): void {
+    const jobs = [...this.pending.values()]
+    this.pending.clear()
+    for (const job of jobs) job.settle(error)
   }
 }
 

@@ -6,7 +6,7 @@ import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import { writeStderr } from "../stderr.js"
-import { gzipFile, repair } from "./compression.js"
+import { GzipWorker, repair } from "./compression.js"
 import type { Naming } from "./naming.js"
 import { applyRetention, type Retention } from "./retention.js"
 
@@ -20,8 +20,8 @@ export interface MaintenanceOptions {
 }
 
 /**
- * The background fiber that compresses rotated files and applies retention, one file at a
- * time, off the writer's path: the writer only hands it names (`enqueue`). At start it repairs
+ * The background fiber that has rotated files compressed (on a worker thread: `GzipWorker`) and
+ * applies retention after each, off the writer's path: the writer only hands it names (`enqueue`). At start it repairs
  * what a crash left (temporary files, uncompressed rotated files). When its scope closes it
  * finishes the files handed to it within `shutdownTimeout`, then stops (what is left is
  * compressed at the next start). A failure is reported once on stderr and never reaches the writer.
@@ -30,23 +30,21 @@ export const startMaintenance = (
   options: MaintenanceOptions
 ): Effect.Effect<{ readonly enqueue: (file: string) => void }, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const jobs = yield* Queue.unbounded<string | null>()
+    // each job is the wait for a file handed to the compression thread when it rotated (or,
+    // without compression, nothing): the thread works through its files while this fiber waits
+    const jobs = yield* Queue.unbounded<{ readonly file: string; readonly done: Effect.Effect<void, Error> } | null>()
+    const gzip = options.compress ? new GzipWorker(options.compressLevel) : undefined
     const report = (what: string, error: unknown): void =>
       writeStderr(`logfiber: ${options.sinkName}: ${what}: ${error instanceof Error ? error.message : String(error)}\n`)
 
-    const compress = (file: string): Effect.Effect<void> =>
-      options.compress
-        ? gzipFile(file, options.compressLevel).pipe(
-          Effect.catchAll((error) =>
-            Effect.sync(() => {
-              // retention may have removed it first: nothing to report
-              if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-                report(`gzip of ${file} failed, the uncompressed file is kept`, error)
-              }
-            })
-          )
-        )
-        : Effect.void
+    const awaitCompression = (file: string, done: Effect.Effect<void, Error>): Effect.Effect<void> =>
+      Effect.catchAll(done, (error) =>
+        Effect.sync(() => {
+          // retention may have removed it first: nothing to report
+          if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+            report(`gzip of ${file} failed, the uncompressed file is kept`, error)
+          }
+        }))
     const retain = Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.sync(() => {
         try {
@@ -58,9 +56,9 @@ export const startMaintenance = (
 
     const loop: Effect.Effect<void> = Effect.gen(function*() {
       while (true) {
-        const file = yield* Queue.take(jobs)
-        if (file === null) return
-        yield* compress(file)
+        const job = yield* Queue.take(jobs)
+        if (job === null) return
+        yield* awaitCompression(job.file, job.done)
         yield* retain
       }
     })
@@ -83,8 +81,9 @@ export const startMaintenance = (
           Effect.interruptible,
           Effect.timeoutOption(options.shutdownTimeout)
         )
+        if (Option.isNone(done)) yield* Fiber.interrupt(fiber)
+        if (gzip !== undefined) yield* gzip.close
         if (Option.isNone(done)) {
-          yield* Fiber.interrupt(fiber)
           writeStderr(
             `logfiber: ${options.sinkName}: compression not finished within ${
               Duration.format(Duration.decode(options.shutdownTimeout))
@@ -93,7 +92,8 @@ export const startMaintenance = (
         }
       })
     )
-    const enqueue = (file: string): void => void Queue.unsafeOffer(jobs, file)
+    const enqueue = (file: string): void =>
+      void Queue.unsafeOffer(jobs, { file, done: gzip === undefined ? Effect.void : gzip.start(file) })
     for (const file of leftovers) enqueue(file)
     if (leftovers.length === 0) yield* retain
     return { enqueue }
