@@ -96,9 +96,15 @@ export class GzipWorker {
         wake?.(error)
       }
     })
-    const worker = this.running()
-    worker.ref()
-    worker.postMessage({ id, raw, level: this.level })
+    try {
+      const worker = this.running()
+      worker.ref()
+      worker.postMessage({ id, raw, level: this.level })
+    } catch (error) {
+      // no thread could be started (resource limits): this file stays raw, the writer goes on
+      this.pending.delete(id)
+      outcome = error instanceof Error ? error : new Error(String(error))
+    }
     return Effect.async<void, Error>((resume) => {
       const done = (error: Error | undefined) => resume(error === undefined ? Effect.void : Effect.fail(error))
       if (outcome !== null) done(outcome)
