@@ -74,7 +74,7 @@ export const cases: ReadonlyArray<CaseSpec> = [
   {
     id: "logfiber-rotate",
     label: "logfiber: the same, FileSink rotate { maxBytes: 10 MiB, compress: gzip }",
-    file: "rotation.ts",
+    file: "logfiber.ts",
     group: "burst",
     logfiber: true
   },

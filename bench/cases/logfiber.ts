@@ -3,20 +3,54 @@
  *   logfiber             RECORDS x Effect.logInfo(msg, fields), one tight producer loop, capacity 65,536
  *   logfiber-annotate    the same with Effect.annotateLogs(fields) for the fields
  *   logfiber-quarter     the same as `logfiber`; run with BENCH_RECORDS a quarter of the burst's
+ *   logfiber-rotate      the same, FileSink rotating: { maxBytes: 10 MiB, compress: "gzip" } (about 14
+ *                        rotations; BENCH_ROTATE_COMPRESS=0: rotation alone, to tell its cost from gzip's)
  *   logfiber-concurrent  500 fibers x RECORDS / 500 records
  *   logfiber-sustained   a fixed 50,000 records/s for 10 s (default options: capacity 10,000)
- * End to end = until the Layer's scope has closed (queue drained, last batch written, file closed).
+ * End to end = until the Layer's scope has closed (queue drained, last batch written, file closed,
+ * compressions of rotated files done).
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import * as zlib from "node:zlib"
 import { AsyncLogger, FileSink, Format } from "../../src/index.js"
-import { caseId, countLines, fields, logfiberCounts, MESSAGE, RECORDS, report, SAMPLE_MASK, Sampler, secondsSince, tempFile } from "../lib.js"
+import {
+  caseId,
+  countLines,
+  fields,
+  logfiberCounts,
+  MESSAGE,
+  peakRssMiB,
+  RECORDS,
+  report,
+  SAMPLE_MASK,
+  Sampler,
+  secondsSince,
+  tempFile
+} from "../lib.js"
 
 const id = caseId("logfiber")
 const file = tempFile()
+const dir = path.dirname(file)
 
-const layer = (options: AsyncLogger.Options) =>
-  AsyncLogger.layer(options).pipe(Layer.provide(FileSink.layer({ path: file, format: Format.json })))
+const layer = (options: AsyncLogger.Options, rotate: FileSink.Rotate | undefined) =>
+  AsyncLogger.layer(options).pipe(Layer.provide(FileSink.layer({ path: file, format: Format.json, rotate })))
+
+/** Lines in the active file and every rotated one (decompressed). */
+const linesInDir = (): number => {
+  let lines = 0
+  for (const entry of fs.readdirSync(dir)) {
+    const full = path.join(dir, entry)
+    if (!entry.endsWith(".gz")) lines += countLines(full)
+    else {
+      const text = zlib.gunzipSync(fs.readFileSync(full))
+      for (let i = text.indexOf(10); i !== -1; i = text.indexOf(10, i + 1)) lines++
+    }
+  }
+  return lines
+}
 
 const logFields = (i: number) => Effect.logInfo(MESSAGE, fields(i))
 const logAnnotated = (i: number) => Effect.annotateLogs(Effect.logInfo(MESSAGE), fields(i))
@@ -56,6 +90,8 @@ interface Body {
   readonly records: number
   readonly options: AsyncLogger.Options
   readonly body: (sampler: Sampler) => Effect.Effect<void>
+  /** FileSink's rotation (`logfiber-rotate`); none for the others. */
+  readonly rotate?: FileSink.Rotate
 }
 
 const burstOptions: AsyncLogger.Options = { capacity: 65_536, yieldOnPressure: process.env.BENCH_YIELD_ON_PRESSURE !== "0" }
@@ -66,6 +102,10 @@ const fieldsBurst = (): Body => ({ records: RECORDS, options: burstOptions, body
 const bodies: Record<string, () => Body> = {
   logfiber: fieldsBurst,
   "logfiber-quarter": fieldsBurst, // bench/suite.ts runs it with a quarter of BENCH_RECORDS
+  "logfiber-rotate": () => ({
+    ...fieldsBurst(),
+    rotate: { maxBytes: 10 * 1024 * 1024, compress: process.env.BENCH_ROTATE_COMPRESS === "0" ? undefined : "gzip" }
+  }),
   // component levels and sampling configured, every record kept (no component matches a rule
   // that drops): what the decision costs a log call
   "logfiber-components": () => ({
@@ -97,7 +137,7 @@ const bodies: Record<string, () => Body> = {
 const run = async () => {
   const make = bodies[id]
   if (make === undefined) throw new Error(`logfiber.ts: unknown case ${id}`)
-  const { body, options, records } = make()
+  const { body, options, records, rotate } = make()
   const sampler = new Sampler(records)
   const start = process.hrtime.bigint()
   const program = Effect.gen(function*() {
@@ -105,17 +145,26 @@ const run = async () => {
     yield* body(sampler)
     return service
   })
-  const service = await Effect.runPromise(Effect.provide(program, layer(options)))
+  const service = await Effect.runPromise(Effect.provide(program, layer(options, rotate)))
   const seconds = secondsSince(start)
   const stats = await Effect.runPromise(service.stats)
+  // before the lines are counted: decompressing rotated files to count them is not the case's memory
+  const peak = peakRssMiB()
+  const files = fs.readdirSync(dir)
   report({
     id,
     records,
     seconds,
     caller: sampler.summary(),
-    lines: countLines(file),
+    peakRssMiB: peak,
+    lines: rotate === undefined ? countLines(file) : linesInDir(),
     ...logfiberCounts(stats),
-    extra: { pending: stats.pending, batches: stats.batches, capacity: options.capacity ?? 10_000 }
+    extra: {
+      pending: stats.pending,
+      batches: stats.batches,
+      capacity: options.capacity ?? 10_000,
+      ...(rotate === undefined ? {} : { files: files.length, gz: files.filter((f) => f.endsWith(".gz")).length })
+    }
   })
 }
 
