@@ -3,8 +3,10 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import { execFileSync, spawnSync } from "node:child_process"
+import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import * as zlib from "node:zlib"
 import { vi } from "vitest"
 import { AsyncLogger, FileSink } from "../src/index.js"
 import { readLines, tempDir } from "./helpers.js"
@@ -122,6 +124,31 @@ describe("FileSink faults", () => {
       )
       expect(seqs).toHaveLength(stats.written)
       expect(new Set(seqs).size).toBe(seqs.length)
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("gzip on a full disk: the file it could not compress stays whole and raw, no .tmp is left, the next file is compressed", () =>
+    Effect.gen(function*() {
+      const mount = mountTmpfs(1024 * 1024)
+      if (mount === undefined) return yield* Effect.dieMessage("this test needs root to mount a tmpfs (mount -t tmpfs)")
+      yield* Effect.addFinalizer(() => unmount(mount))
+      const file = path.join(mount, "app.log")
+      // random bytes do not compress: their .gz needs as much room again, and the disk has half of it
+      const big = path.join(mount, "app.2026-11-30.1.log")
+      const small = path.join(mount, "app.2026-11-30.2.log")
+      const random = crypto.randomBytes(600 * 1024)
+      fs.writeFileSync(big, random)
+      fs.writeFileSync(small, "{\"seq\":1}\n".repeat(1_000))
+      const s = fs.statfsSync(mount)
+      fs.writeFileSync(path.join(mount, "filler"), Buffer.alloc(s.bavail * s.bsize - 300 * 1024))
+      // the sink's start-up repair hands both rotated files to the compression thread
+      const [, stderr] = yield* quietStderr(Effect.void.pipe(Effect.provide(logger(file, {}, { compress: "gzip" }))))
+      const entries = fs.readdirSync(mount).sort()
+      expect(entries).toEqual(["app.2026-11-30.1.log", "app.2026-11-30.2.log.gz", "app.log", "filler"])
+      expect(fs.readFileSync(big).equals(random)).toBe(true)
+      expect(zlib.gunzipSync(fs.readFileSync(`${small}.gz`)).toString()).toBe("{\"seq\":1}\n".repeat(1_000))
+      expect(stderr.split("\n").filter((l) => l.includes("gzip of"))).toEqual([
+        `logfiber: file(${file}): gzip of ${big} failed, the uncompressed file is kept: ENOSPC: no space left on device, write`
+      ])
     }).pipe(Effect.scoped), 60_000)
 
   it("permission denied on the directory: the Layer fails with a SinkError naming the path", () => {

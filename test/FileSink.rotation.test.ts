@@ -170,10 +170,59 @@ describe("FileSink rotation", () => {
       })
       expect(result.stderr).toBe("")
       expect(result.status).toBe(0)
+      expect(result.stdout).toBe("after the program\n")
       const rotated = fs.readdirSync(dir).filter((f) => f !== "app.log")
       expect(rotated.length).toBeGreaterThanOrEqual(8)
       expect(rotated.every((f) => f.endsWith(".log.gz"))).toBe(true)
       expect(indices(catCli(dir).stdout)).toEqual(Array.from({ length: 20_000 }, (_, k) => k + 1))
+    }), 60_000)
+
+  it.live("shutdown past shutdownTimeout with compressions pending: the program still runs to its end; the next start compresses the rest", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(dir, "app.log")
+      // a large rotated file left uncompressed: the start-up repair hands it to the thread first,
+      // and at level 9 it is still being compressed when the program ends
+      const OLD = 150_000
+      const old = Array.from({ length: OLD }, (_, k) =>
+        JSON.stringify({ time: "2026-11-29T00:00:00.000Z", level: "INFO", seq: k + 1, message: "old", fields: { i: -(k + 1), r: Math.random() } })
+      ).join("\n") + "\n"
+      fs.writeFileSync(path.join(dir, "app.2026-11-29.1.log"), old)
+      const result = spawnSync(process.execPath, ["--import", "tsx", "test/fixtures/rotateAndExit.ts", file, "1 millis"], {
+        encoding: "utf8",
+        timeout: 30_000
+      })
+      expect(result.status).toBe(0)
+      expect(result.stdout).toBe("after the program\n")
+      expect(result.stderr).toContain("compression not finished within 1ms")
+      expect(fs.readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([])
+      yield* Effect.void.pipe(Effect.provide(rotatingLogger(file, { compress: "gzip" })))
+      const rotated = fs.readdirSync(dir).filter((f) => f !== "app.log")
+      expect(rotated.every((f) => f.endsWith(".log.gz"))).toBe(true)
+      expect(zlib.gunzipSync(fs.readFileSync(path.join(dir, "app.2026-11-29.1.log.gz"))).toString()).toBe(old)
+      expect(indices(catCli(dir).stdout)).toEqual([
+        ...Array.from({ length: OLD }, (_, k) => -(k + 1)),
+        ...Array.from({ length: 20_000 }, (_, k) => k + 1)
+      ])
+    }), 60_000)
+
+  it.live("maxTotalBytes with a backlog of compressions: the newest files are kept, up to the limit, with no hole", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(dir, "app.log")
+      const limit = 100_000
+      yield* burst(20_000).pipe(Effect.provide(rotatingLogger(file, { maxBytes: 8 * 1024, maxTotalBytes: limit, compress: "gzip" })))
+      const numbers = rotatedNumbers(dir)
+      const highest = numbers.at(-1)!
+      expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, k) => highest - numbers.length + 1 + k))
+      const sizes = fs.readdirSync(dir).map((f) => fs.statSync(path.join(dir, f)).size)
+      const total = sizes.reduce((a, b) => a + b, 0)
+      expect(total).toBeLessThanOrEqual(limit)
+      // one more rotated file would not have fitted (not far below the limit: no file deleted for nothing)
+      expect(total + Math.max(...sizes)).toBeGreaterThan(limit)
+      const got = indices(catCli(dir).stdout)
+      expect(got.at(-1)).toBe(20_000)
+      expect(got).toEqual(Array.from({ length: got.length }, (_, k) => got[0]! + k))
     }), 60_000)
 
   it.effect("a crash mid-compression is repaired on the next start", () =>

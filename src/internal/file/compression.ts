@@ -21,7 +21,12 @@ const zlib = require("node:zlib")
 const input = Buffer.allocUnsafe(1 << 16)
 const gzipInto = (inFd, outFd, level) => new Promise((resolve, reject) => {
   const gzip = zlib.createGzip({ level })
-  gzip.on("data", (chunk) => fs.writeSync(outFd, chunk))
+  gzip.on("data", (chunk) => {
+    // a short write (disk almost full) is continued; a failed one ends this job, not the thread
+    try {
+      for (let off = 0; off < chunk.length;) off += fs.writeSync(outFd, chunk, off, chunk.length - off)
+    } catch (e) { gzip.destroy(); reject(e) }
+  })
   gzip.on("error", reject)
   gzip.on("end", resolve)
   const next = (error) => {
@@ -40,7 +45,9 @@ const gzip = async ({ id, raw, level }) => {
   let inFd, outFd
   try {
     inFd = fs.openSync(raw, "r")
-    outFd = fs.openSync(tmp, "w", fs.fstatSync(inFd).mode & 0o777)
+    const mode = fs.fstatSync(inFd).mode & 0o777
+    outFd = fs.openSync(tmp, "w", mode)
+    fs.fchmodSync(outFd, mode) // the umask may have narrowed it
     await gzipInto(inFd, outFd, level)
     fs.closeSync(outFd)
     outFd = undefined
@@ -80,6 +87,7 @@ export class GzipWorker {
   private worker: Worker | undefined
   private idleTimer: ReturnType<typeof setTimeout> | undefined
   private readonly pending = new Map<number, Pending>()
+  private readonly pendingRaw = new Set<string>()
   private nextId = 0
 
   constructor(private readonly level: number) {}
@@ -89,9 +97,11 @@ export class GzipWorker {
     const id = this.nextId++
     let outcome: Error | undefined | null = null
     let wake: ((error: Error | undefined) => void) | undefined
+    this.pendingRaw.add(raw)
     this.pending.set(id, {
       raw,
       settle: (error) => {
+        this.pendingRaw.delete(raw)
         outcome = error
         wake?.(error)
       }
@@ -103,6 +113,7 @@ export class GzipWorker {
     } catch (error) {
       // no thread could be started (resource limits): this file stays raw, the writer goes on
       this.pending.delete(id)
+      this.pendingRaw.delete(raw)
       outcome = error instanceof Error ? error : new Error(String(error))
     }
     return Effect.async<void, Error>((resume) => {
@@ -121,7 +132,14 @@ export class GzipWorker {
     this.worker = undefined
     clearTimeout(this.idleTimer)
     if (worker === undefined) return
-    await worker.terminate()
+    // a terminating thread does not keep the process alive (seen: the process exited with code 13
+    // inside this await, the program's runPromise never settled): a timer does, until it is gone
+    const keepAlive = setInterval(() => {}, 1_000)
+    try {
+      await worker.terminate()
+    } finally {
+      clearInterval(keepAlive)
+    }
     for (const job of this.pending.values()) fs.rmSync(`${job.raw}.gz.tmp`, { force: true })
     this.failAll(new Error("compression stopped"))
   })
@@ -143,6 +161,7 @@ export class GzipWorker {
     const lost = (error: Error) => {
       if (this.worker !== worker) return
       this.worker = undefined
+      for (const job of this.pending.values()) fs.rmSync(`${job.raw}.gz.tmp`, { force: true })
       this.failAll(error)
     }
     worker.on("error", lost)
@@ -159,6 +178,11 @@ export class GzipWorker {
       void worker.terminate()
     }, IDLE_MILLIS)
     this.idleTimer.unref()
+  }
+
+  /** Files handed to the thread and not finished: retention leaves them alone. */
+  isPending(raw: string): boolean {
+    return this.pendingRaw.has(raw)
   }
 
   private failAll(error: Error): void {

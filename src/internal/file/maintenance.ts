@@ -10,6 +10,9 @@ import { GzipWorker, repair } from "./compression.js"
 import type { Naming } from "./naming.js"
 import { applyRetention, type Retention } from "./retention.js"
 
+/** Retention passes during a backlog of compressions: one per this many files. */
+const RETAIN_EVERY = 16
+
 export interface MaintenanceOptions {
   readonly names: Naming
   readonly sinkName: string
@@ -48,18 +51,23 @@ export const startMaintenance = (
     const retain = Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.sync(() => {
         try {
-          applyRetention(options.names, options.retention, now)
+          applyRetention(options.names, options.retention, now, (file) => gzip?.isPending(file) ?? false)
         } catch (error) {
           report("retention failed", error)
         }
       }))
 
+    const { maxAgeMillis, maxFiles, maxTotalBytes } = options.retention
+    const retains = maxFiles !== undefined || maxAgeMillis !== undefined || maxTotalBytes !== undefined
+    // a pass scans and stats the directory: with a backlog of compressions, one pass every
+    // RETAIN_EVERY files and one when it is done, not one per file (thousands of small rotations
+    // made shutdown quadratic)
     const loop: Effect.Effect<void> = Effect.gen(function*() {
-      while (true) {
+      for (let done = 1;; done++) {
         const job = yield* Queue.take(jobs)
-        if (job === null) return
+        if (job === null) return retains ? yield* retain : undefined
         yield* awaitCompression(job.file, job.done)
-        yield* retain
+        if (retains && (done % RETAIN_EVERY === 0 || (yield* Queue.size(jobs)) === 0)) yield* retain
       }
     })
 
@@ -95,6 +103,6 @@ export const startMaintenance = (
     const enqueue = (file: string): void =>
       void Queue.unsafeOffer(jobs, { file, done: gzip === undefined ? Effect.void : gzip.start(file) })
     for (const file of leftovers) enqueue(file)
-    if (leftovers.length === 0) yield* retain
+    if (leftovers.length === 0 && retains) yield* retain
     return { enqueue }
   })

@@ -20,11 +20,13 @@ interface Entry {
 }
 
 /** Rotated files grouped by number (a raw file and its `.gz` mid-compression are one), oldest first. */
-const entries = (names: Naming): Array<Entry> => {
+const entries = (names: Naming, busy: (file: string) => boolean): Array<Entry> => {
   const byNumber = new Map<number, { files: Array<string>; bytes: number; mtime: number }>()
   for (const f of scan(names)) {
     if (f.kind === "tmp") continue
     const full = path.join(names.dir, f.entry)
+    // being compressed: not a candidate yet (removing it would only bring its .gz back later)
+    if (f.kind === "raw" && busy(full)) continue
     let stat: fs.Stats
     try {
       stat = fs.statSync(full)
@@ -53,8 +55,13 @@ const activeSize = (names: Naming): number => {
  * only names of our scheme for this path are candidates, never the active file. Returns the
  * files removed.
  */
-export const applyRetention = (names: Naming, policy: Retention, now: number): Array<string> => {
-  const all = entries(names)
+export const applyRetention = (
+  names: Naming,
+  policy: Retention,
+  now: number,
+  busy: (file: string) => boolean = () => false
+): Array<string> => {
+  const all = entries(names, busy)
   const doomed = new Set<Entry>()
   if (policy.maxFiles !== undefined && all.length > policy.maxFiles) {
     for (const e of all.slice(0, all.length - policy.maxFiles)) doomed.add(e)
