@@ -272,6 +272,30 @@ describe("AsyncLogger", () => {
         expect(stats).toMatchObject({ offered: 1_000, written: 1_000, dropped: 0, failed: 0, fallback: 0 })
       }))
 
+    for (const overflow of ["dropping", "sliding"] as const) {
+      it.effect(`${overflow}, a sink without writeSync: records below criticalLevel never take the reserve, every Error reaches the sink`, () =>
+        Effect.gen(function*() {
+          const gate = yield* Deferred.make<void>()
+          const written: Array<Record> = []
+          const [stats, stderr] = yield* captureStderr(
+            Effect.gen(function*() {
+              // 40 Errors among 200 records, the sink blocked: more than the queue, fewer than its reserve (64)
+              for (let i = 0; i < 200; i++) yield* (i % 5 === 0 ? Effect.logError("e", { i }) : Effect.logInfo("i", { i }))
+              yield* Deferred.succeed(gate, undefined)
+              yield* AsyncLogger.flush
+              return yield* AsyncLogger.stats
+            }).pipe(Effect.provide(
+              AsyncLogger.layer({ capacity: 10, batchSize: 10, overflow }).pipe(Layer.provide(asyncOnlySink(gate, written)))
+            ))
+          )
+          expect(written.filter((r) => r.level === "ERROR")).toHaveLength(40)
+          expect(stats).toMatchObject({ offered: 200, fallback: 0, failed: 0, pending: 0 })
+          expect(stats.written + stats.dropped).toBe(200)
+          expect(stats.droppedByLevel).toEqual({ INFO: stats.dropped })
+          expect(stderr.join("")).toBe("")
+        }))
+    }
+
     it.effect("sliding never evicts a critical record: it is written synchronously instead", () =>
       Effect.gen(function*() {
         const gate = yield* Deferred.make<void>()
@@ -393,6 +417,25 @@ describe("AsyncLogger", () => {
   })
 
   describe("shutdown", () => {
+    it.effect("the sink is never asked to write an empty batch (critical-sync drained the queue under the writer; flush; shutdown)", () =>
+      Effect.gen(function*() {
+        const writes: Array<number> = []
+        const sink = LogSink.make({
+          name: "lengths",
+          write: (batch) => Effect.sync(() => void writes.push(batch.length)),
+          writeSync: (batch) => void writes.push(-batch.length)
+        })
+        yield* Effect.gen(function*() {
+          for (let k = 0; k < 3; k++) {
+            yield* Effect.logInfo("queued")
+            yield* untilSleeping // the writer waits out its window
+            yield* Effect.logError("written with the queue before it, before the call returns")
+            yield* AsyncLogger.flush
+          }
+        }).pipe(Effect.provide(AsyncLogger.layer({ durability: "critical-sync" }).pipe(Layer.provide(Layer.succeed(LogSink.LogSink, sink)))))
+        expect(writes).toEqual([-2, -2, -2])
+      }))
+
     it.effect("a record logged while the queue drains at shutdown takes the synchronous path into the sink", () =>
       Effect.gen(function*() {
         const gate = yield* Deferred.make<void>()

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
+import * as TestClock from "effect/TestClock"
 import * as path from "node:path"
 import { AsyncLogger, FileSink, LogSink } from "../src/index.js"
 import { captureStderr, readLines, tempDir } from "./helpers.js"
@@ -69,6 +72,30 @@ describe("LogSink.fanOut", () => {
       expect(stats).toMatchObject({ offered: 3, written: 0, failed: 3, retries: 0 })
       expect(stats.sinks?.map((s) => [s.written, s.failed])).toEqual([[0, 3], [0, 3]])
       expect(stderr.join("").match(/"message":"event"/g)).toHaveLength(3)
+    }))
+  it.effect("a sink that never answers: the others hold each record once, the batch counts as written", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(dir, "a.log")
+      const hangs = Layer.succeed(LogSink.LogSink, LogSink.make({ name: "hangs", write: () => Effect.never }))
+      const Live = AsyncLogger.layer({ writeTimeout: "1 second", retry: Schedule.recurs(2) }).pipe(
+        Layer.provideMerge(LogSink.fanOut(FileSink.layer({ path: file }), hangs))
+      )
+      const fiber = yield* Effect.fork(captureStderr(
+        Effect.gen(function*() {
+          yield* logs(5)
+          yield* AsyncLogger.flush
+          return yield* AsyncLogger.stats
+        }).pipe(Effect.provide(Live))
+      ))
+      // the logger stops waiting for the fan-out after 1 s, three times
+      for (let i = 0; i < 10 && Option.isNone(yield* Fiber.poll(fiber)); i++) yield* TestClock.adjust("1 second")
+      const [stats, stderr] = yield* Fiber.join(fiber)
+      expect(seqs(file)).toEqual([1, 2, 3, 4, 5])
+      expect(stats).toMatchObject({ offered: 5, written: 5, failed: 0, retries: 2 })
+      expect(stats.sinks?.map((s) => [s.sink, s.written, s.failed])).toEqual([[`file(${file})`, 5, 0], ["hangs", 0, 5]])
+      expect(stderr.join("")).toContain("hangs did not answer in time; 5 record(s) not written to it (written to the other sinks)")
+      expect(stderr.join("")).not.toContain("\"event\"")
     }))
 })
 

@@ -274,11 +274,29 @@ describe("Serialization", () => {
         const lines = readLines(file).map((line) => JSON.parse(line))
         expect(lines).toHaveLength(3)
         expect(lines[0]).toMatchObject({
-          message: "[logfiber: record could not be normalized]",
-          fields: { error: "prototype trap" }
+          message: "one",
+          fields: { error: "[logfiber: record could not be normalized] prototype trap" }
         })
         expect(lines[1]).toMatchObject({ message: "two", fields: { "…": "[Unserializable: keys trap]" } })
         expect(lines[2]).toMatchObject({ message: "three" })
+      }))
+
+    it.effect("a trap that throws something that is not an Error (a null-prototype object): the record is written, with its message", () =>
+      Effect.gen(function*() {
+        const hostile = new Proxy({ a: 1 }, {
+          getPrototypeOf() {
+            throw Object.create(null)
+          }
+        })
+        const [records, flushed] = yield* Effect.gen(function*() {
+          yield* Effect.logInfo("user login", hostile)
+          yield* Effect.logInfo("after")
+          const flushed = yield* AsyncLogger.flush
+          return [yield* TestSink.records, flushed] as const
+        }).pipe(Effect.provide(AsyncLogger.layer().pipe(Layer.provideMerge(TestSink.layer))))
+        expect(flushed).toEqual({ complete: true, pending: 0 })
+        expect(records.map((r) => r.message)).toEqual(["user login", "after"])
+        expect(records[0]?.fields).toEqual({ error: "[logfiber: record could not be normalized] [unrenderable error]" })
       }))
 
     it.effect("a getter that throws is reported in place; the rest of the record is intact", () =>

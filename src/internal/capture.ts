@@ -142,7 +142,7 @@ export const makeLog = (parts: LogParts): (options: Logger.Logger.Options<unknow
   const offer = (options: Logger.Logger.Options<unknown>): void => {
     const seq = ++accounting.offered
     if (syncMode || writer.closing) return fallback.writeNow(capture(options, copyLimit), seq)
-    if (criticalSync && options.logLevel.ordinal >= criticalOrdinal) return fallback.drainNow(queue, capture(options, copyLimit), seq)
+    if (criticalSync && options.logLevel.ordinal >= criticalOrdinal) return fallback.drainNow(queue, [], capture(options, copyLimit), seq)
     if (queue.size < capacity) {
       enqueue(capture(options, copyLimit), seq)
       // the record that fills the queue: its fiber waits for the writer's turn, if one is coming
@@ -156,7 +156,8 @@ export const makeLog = (parts: LogParts): (options: Logger.Logger.Options<unknow
       backpressure.reserveUsed = true
       return enqueue(capture(options, copyLimit), seq)
     }
-    if (!sliding) return accounting.drop(options.logLevel)
+    // the slots past capacity are the critical reserve: a record below criticalLevel never takes one
+    if (!sliding || queue.size > capacity) return accounting.drop(options.logLevel)
     const evicted = queue.shift()!
     if (evicted.item.logLevel.ordinal >= criticalOrdinal) fallback.writeNow(evicted.item, evicted.seq)
     else accounting.drop(evicted.item.logLevel)

@@ -19,12 +19,35 @@ import { writeStderr } from "./stderr.js"
 
 /** The first line of a failure, for a one-line report. */
 export const failureReason = (cause: Cause.Cause<unknown>): string => {
-  const failure = Cause.failureOption(cause)
-  if (Option.isSome(failure)) {
-    const error = failure.value
-    return error instanceof Error ? error.message : String(error)
+  try {
+    const failure = Cause.failureOption(cause)
+    if (Option.isSome(failure)) {
+      const error = failure.value
+      return error instanceof Error ? String(error.message) : String(error)
+    }
+    return Cause.pretty(cause).split("\n")[0] ?? "defect"
+  } catch {
+    return "[unrenderable failure]"
   }
-  return Cause.pretty(cause).split("\n")[0] ?? "defect"
+}
+
+/** A thrown value as text, whatever it is (a getter, a trap or `toString` may throw too). */
+const thrownText = (error: unknown): string => {
+  try {
+    return error instanceof Error ? String(error.message) : String(error)
+  } catch {
+    return "[unrenderable error]"
+  }
+}
+
+/** The message of a call whose values could not be read: its text when it has one, as logged. */
+const plainMessage = (message: unknown): string => {
+  try {
+    const first: unknown = Array.isArray(message) ? message[0] : message
+    return typeof first === "string" ? first : ""
+  } catch {
+    return "" // a Proxy's trap
+  }
 }
 
 /** Report on stderr, with the records (as JSON lines) that did not reach the sink. */
@@ -41,8 +64,8 @@ export const guardNormalize = (normalize: Normalize) => (captured: Captured, seq
       seq,
       time: Date.now(),
       level: captured.logLevel.label,
-      message: "[logfiber: record could not be normalized]",
-      fields: { error: error instanceof Error ? error.message : String(error) },
+      message: plainMessage(captured.message),
+      fields: { error: `[logfiber: record could not be normalized] ${thrownText(error)}` },
       annotations: {},
       spans: {},
       fiber: "#?",
@@ -67,12 +90,13 @@ export class Fallback {
   }
 
   /**
-   * Write everything queued, then `captured` if given, in one synchronous sink write, now
-   * (`durability: "critical-sync"`, and the process's `exit` event). Without `writeSync`, or once
-   * closed, the records go to stderr and count as `fallback`. Bounded: at most the queue's capacity + 1.
+   * Write `before` (records already normalized: a batch the writer held at exit), everything
+   * queued, then `captured` if given, in one synchronous sink write, now (`durability:
+   * "critical-sync"`, and the process's `exit` event). Without `writeSync`, or once closed, the
+   * records go to stderr and count as `fallback`. Bounded: at most a batch + the queue's capacity + 1.
    */
-  drainNow(queue: RingBuffer<Captured>, captured?: Captured, seq?: number): void {
-    const batch: Array<LogRecord> = []
+  drainNow(queue: RingBuffer<Captured>, before: ReadonlyArray<LogRecord> = [], captured?: Captured, seq?: number): void {
+    const batch: Array<LogRecord> = [...before]
     queue.drainInto(queue.size, (item, itemSeq) => void batch.push(this.normalize(item, itemSeq)))
     if (captured !== undefined && seq !== undefined) batch.push(this.normalize(captured, seq))
     if (batch.length === 0) return

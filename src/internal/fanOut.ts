@@ -33,6 +33,20 @@ class Child {
   }
 }
 
+/**
+ * A fan-out's answer, for the logger, about a batch it stopped waiting for after its retries:
+ * `true` when a child accepted it (the batch counts as written, the children lacking it as failed).
+ */
+export const settleGivenUpKey: unique symbol = Symbol.for("logfiber/fanOut/settleGivenUp")
+
+/** Whether a batch the logger gave up on reached some sink of a fan-out (see `settleGivenUpKey`). */
+export const settledByFanOut = (sink: LogSinkService, batch: ReadonlyArray<LogRecord>): boolean => {
+  const settle = (sink as LogSinkService & { readonly [settleGivenUpKey]?: (batch: ReadonlyArray<LogRecord>) => boolean })[
+    settleGivenUpKey
+  ]
+  return settle !== undefined && settle(batch)
+}
+
 const reasonOf = (cause: Cause.Cause<SinkError>): string => {
   const failure = Cause.failureOption(cause)
   return failure._tag === "Some" ? failure.value.reason : Cause.pretty(cause).split("\n")[0] ?? "defect"
@@ -82,10 +96,19 @@ export const make = (
   const everyFailed = (failures: ReadonlyArray<string>) =>
     sinkError({ sink: name, reason: `every sink failed: ${failures.join("; ")}`, retryable: false })
 
+  // The logger retries a fan-out write that it stopped waiting for (writeTimeout) with the same
+  // batch: the children that accepted it already are not asked again (no duplicates in them).
+  const acceptedBy = new WeakMap<ReadonlyArray<LogRecord>, Set<Child>>()
   const write = (batch: ReadonlyArray<LogRecord>): Effect.Effect<void, SinkError> =>
     Effect.suspend(() => {
       const failures: Array<string> = []
-      return Effect.forEach(children, (child) => writeChild(child, batch, retry, failures), {
+      let done = acceptedBy.get(batch)
+      if (done === undefined) acceptedBy.set(batch, done = new Set())
+      const accepted = done
+      return Effect.forEach(children, (child) =>
+        accepted.has(child) ? Effect.succeed(true) : writeChild(child, batch, retry, failures).pipe(
+          Effect.tap((ok) => ok ? Effect.sync(() => accepted.add(child)) : Effect.void)
+        ), {
         concurrency: "unbounded"
       }).pipe(Effect.flatMap((accepted) => {
         if (!accepted.includes(true)) return Effect.fail(everyFailed(failures))
@@ -123,11 +146,25 @@ export const make = (
     }
   }
 
-  return {
+  // the logger gave up on a batch whose writes it stopped waiting for: written if a child has it
+  const settleGivenUp = (batch: ReadonlyArray<LogRecord>): boolean => {
+    const accepted = acceptedBy.get(batch)
+    if (accepted === undefined || accepted.size === 0) return false
+    const lacking = children.filter((child) => !accepted.has(child))
+    for (const child of lacking) child.failed += child.accepted(batch)
+    writeStderr(
+      `logfiber: ${lacking.map((c) => c.sink.name).join(", ")} did not answer in time; ${batch.length} record(s) not written to it (written to the other sinks)\n`
+    )
+    return true
+  }
+
+  const service: LogSinkService & { readonly [settleGivenUpKey]: typeof settleGivenUp } = {
     name,
     write,
     flush,
     writeSync: sinks.every((s) => s.writeSync !== undefined) ? writeSync : undefined,
-    stats: Effect.sync(() => children.map((c) => c.stats()))
+    stats: Effect.sync(() => children.map((c) => c.stats())),
+    [settleGivenUpKey]: settleGivenUp
   }
+  return service
 }

@@ -61,13 +61,22 @@ export class RingBuffer<A> {
   drainInto(max: number, f: (item: A, seq: number) => void): number {
     const n = Math.min(max, this.size)
     let index = this.head
-    for (let i = 0; i < n; i++) {
-      f(this.items[index]!, this.seqs[index]!)
-      this.items[index] = undefined
-      index = index + 1 === this.capacity ? 0 : index + 1
+    let i = 0
+    try {
+      for (; i < n; i++) {
+        const item = this.items[index]!
+        const seq = this.seqs[index]!
+        this.items[index] = undefined
+        index = index + 1 === this.capacity ? 0 : index + 1
+        f(item, seq)
+      }
+    } finally {
+      // an item `f` threw on is taken too: a record that throws every time must not be handed
+      // again to a restarted writer, forever
+      if (i < n) i++
+      this.head = index
+      this.size -= i
     }
-    this.head = index
-    this.size -= n
     return n
   }
 }

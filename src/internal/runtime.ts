@@ -111,9 +111,8 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
       )
 
     yield* onProcessExit(() => {
-      // process.exit() or an uncaught exception: no fiber runs again, so write what is queued now
-      writer.closing = true
-      fallback.drainNow(queue)
+      // process.exit() or an uncaught exception: no fiber runs again, so write what is left now
+      writer.drainAtExit(fallback)
     })
     for (const signal of options.terminateOn) yield* onSignal(signal, () => process.kill(process.pid, "SIGTERM"))
 

@@ -8,7 +8,8 @@
  * was): what the reader cannot take now waits, up to `MAX_BACKLOG` bytes, and is retried shortly.
  * For a socket (which Node may also write synchronously) a worker thread does the writes. Beyond
  * the bound the text is dropped, and the number of bytes dropped is reported once the reader
- * catches up. Text still waiting when the process exits is lost. A terminal or a file is written
+ * catches up. At exit, text still waiting is given up to a second to be written. A terminal or a
+ * file is written
  * as before, and so is everything when the host replaced `process.stderr.write` (a test runner
  * capturing it).
  */
@@ -17,6 +18,10 @@ import { Worker } from "node:worker_threads"
 
 const MAX_BACKLOG = 1 << 20
 const RETRY_MS = 50
+/** How long the process's exit may wait for stderr output still waiting for its reader. */
+const EXIT_WAIT_MS = 1_000
+/** Something to `Atomics.wait` on: a sleep that blocks the thread, for the exit only. */
+const pause = new Int32Array(new SharedArrayBuffer(4))
 
 const originalWrite = process.stderr.write
 
@@ -37,14 +42,28 @@ class PipeWriter {
   private backlog: Buffer = Buffer.alloc(0)
   private dropped = 0
   private retry: NodeJS.Timeout | undefined = undefined
+  private exitDeadline: number | undefined = undefined
 
-  constructor(private readonly fd: number) {}
+  constructor(private readonly fd: number) {
+    process.on("exit", () => this.drainAtExit())
+  }
 
   write(text: string): void {
     const bytes = Buffer.from(text)
     if (this.backlog.length + bytes.length > MAX_BACKLOG) this.dropped += bytes.length
     else this.backlog = this.backlog.length === 0 ? bytes : Buffer.concat([this.backlog, bytes])
     this.drain()
+    // written during the exit (by a later 'exit' listener): no timer will retry, wait here
+    if (this.exitDeadline !== undefined) this.drainAtExit()
+  }
+
+  /** At exit no timer runs again: retry the backlog here, a few ms apart, within the exit's bound. */
+  private drainAtExit(): void {
+    this.exitDeadline ??= Date.now() + EXIT_WAIT_MS
+    while (this.backlog.length > 0 && Date.now() < this.exitDeadline) {
+      Atomics.wait(pause, 0, 0, 5)
+      this.drain()
+    }
   }
 
   private drain(): void {
@@ -72,20 +91,42 @@ class PipeWriter {
   }
 }
 
+
 /**
  * For a socket: a worker thread does the (possibly blocking) writes to fd 2, at most
  * `MAX_BACKLOG` bytes behind; it is unref'd, so a stuck reader never keeps the process alive.
+ * When the process exits, the exit waits (at most `EXIT_WAIT_MS` in all) until the thread has
+ * written what it was given: the last lines before an exit are often the ones that matter (the
+ * records a failed sink could not take).
  */
 class WorkerWriter {
   private readonly worker: Worker
+  /** [texts posted, texts written], shared with the thread. */
+  private readonly counts = new Int32Array(new SharedArrayBuffer(8))
   private backlog = 0
   private dropped = 0
+  private exitDeadline: number | undefined = undefined
 
   constructor() {
     this.worker = new Worker(
-      `const { parentPort } = require("node:worker_threads"); const fs = require("node:fs");
-       parentPort.on("message", (text) => { try { fs.writeSync(2, text) } catch {} parentPort.postMessage(Buffer.byteLength(text)) })`,
-      { eval: true, stdout: false, stderr: false }
+      `const { parentPort, workerData } = require("node:worker_threads"); const fs = require("node:fs");
+       const counts = new Int32Array(workerData);
+       const pause = new Int32Array(new SharedArrayBuffer(4));
+       // Node made fd 2 non-blocking when it opened process.stderr on the socket: a write may
+       // take part of the text, or none (EAGAIN) while the reader is behind; retry until all is out
+       const writeAll = (bytes) => {
+         for (let off = 0; off < bytes.length;) {
+           try { off += fs.writeSync(2, bytes, off, bytes.length - off) }
+           catch (error) { if (error.code === "EAGAIN") Atomics.wait(pause, 0, 0, 2); else return }
+         }
+       };
+       parentPort.on("message", (text) => {
+         const bytes = Buffer.from(text);
+         writeAll(bytes);
+         Atomics.add(counts, 1, 1); Atomics.notify(counts, 1);
+         parentPort.postMessage(bytes.length)
+       })`,
+      { eval: true, stdout: false, stderr: false, workerData: this.counts.buffer }
     )
     this.worker.on("message", (bytes: number) => {
       this.backlog -= bytes
@@ -97,6 +138,7 @@ class WorkerWriter {
     })
     this.worker.on("error", () => {})
     this.worker.unref()
+    process.on("exit", () => this.awaitWritten())
   }
 
   write(text: string): void {
@@ -106,7 +148,20 @@ class WorkerWriter {
       return
     }
     this.backlog += bytes
+    Atomics.add(this.counts, 0, 1)
     this.worker.postMessage(text)
+    // written during the exit (by a later 'exit' listener): wait for it too, within the same bound
+    if (this.exitDeadline !== undefined) this.awaitWritten()
+  }
+
+  private awaitWritten(): void {
+    this.exitDeadline ??= Date.now() + EXIT_WAIT_MS
+    for (;;) {
+      const written = Atomics.load(this.counts, 1)
+      const left = this.exitDeadline - Date.now()
+      if (written >= Atomics.load(this.counts, 0) || left <= 0) return
+      Atomics.wait(this.counts, 1, written, left)
+    }
   }
 }
 

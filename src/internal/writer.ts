@@ -43,7 +43,8 @@ import { type LogSinkService, SinkError } from "../LogSink.js"
 import { type Accounting, metrics } from "./accounting.js"
 import type { Backpressure } from "./backpressure.js"
 import type { Captured, WriterSignal } from "./capture.js"
-import { failureReason, toStderr } from "./fallback.js"
+import { type Fallback, failureReason, toStderr } from "./fallback.js"
+import { settledByFanOut } from "./fanOut.js"
 import type { AnySchedule } from "./options.js"
 import type { RingBuffer } from "./ringBuffer.js"
 
@@ -263,6 +264,11 @@ export class Writer implements WriterSignal {
             toStderr([], `sink ${sink.name} wrote ${n - rejected} of ${n} record(s): ${failureReason(Cause.flatten(cause))}`)
             return
           }
+          if (settledByFanOut(sink, batch)) {
+            accounting.written += n
+            accounting.batches++
+            return
+          }
           accounting.failed += n
           toStderr(
             batch,
@@ -316,6 +322,8 @@ export class Writer implements WriterSignal {
         yield* this.waitFor(batchSize)
       }
       this.windowExpired = false
+      // woken by flush or shutdown, or the queue drained under the wait (critical-sync): nothing to write
+      if (queue.size === 0) continue
       yield* this.writeNext
     }
   })
@@ -326,7 +334,15 @@ export class Writer implements WriterSignal {
       Cause.isInterruptedOnly(cause)
         ? Effect.failCause(cause)
         : Effect.zipRight(
-          Effect.sync(() => toStderr([], `writer fiber died, restarting: ${Cause.pretty(cause)}`)),
+          Effect.sync(() => {
+            let text: string
+            try {
+              text = Cause.pretty(cause)
+            } catch {
+              text = failureReason(cause)
+            }
+            toStderr([], `writer fiber died, restarting: ${text}`)
+          }),
           Effect.suspend(() => this.run)
         )
     )
@@ -391,6 +407,18 @@ export class Writer implements WriterSignal {
    * The Layer's finalizer: drain and flush within `shutdownTimeout`; what is left goes to
    * stderr, counted as failed. `fiber` is the running writer (none in sync mode).
    */
+  /**
+   * The process is exiting (`process.exit()`, an uncaught exception): no fiber runs again. The
+   * batch in the sink's hands (an asynchronous write or a retry's wait) and the queue behind it go
+   * out now, synchronously (`Fallback.drainNow`): written again rather than lost.
+   */
+  drainAtExit(fallback: Fallback): void {
+    this.closing = true
+    const inFlight = this.inFlight
+    this.inFlight = NO_RECORDS
+    fallback.drainNow(this.parts.queue, inFlight)
+  }
+
   close(fiber: Fiber.RuntimeFiber<void> | undefined): Effect.Effect<void> {
     return Effect.gen(this, function*() {
       const { accounting, normalize, queue, shutdownTimeout, sink } = this.parts

@@ -56,4 +56,18 @@ describe("RingBuffer", () => {
     expect(ring.size).toBe(0)
     expect(ring.oldestSeq()).toBe(Infinity)
   })
+
+  it("an item drainInto's function throws on is taken with those before it; the rest stay, in order", () => {
+    const ring = new RingBuffer<string>(4)
+    for (const [i, item] of ["a", "b", "c", "d"].entries()) ring.offer(item, i + 1)
+    const seen: Array<string> = []
+    expect(() =>
+      ring.drainInto(4, (item) => {
+        if (item === "b") throw new Error("bad record")
+        seen.push(item)
+      })
+    ).toThrow("bad record")
+    expect(seen).toEqual(["a"])
+    expect(drainAll(ring)).toEqual([["c", 3], ["d", 4]])
+  })
 })

@@ -15,6 +15,12 @@ import { captureStderr, untilSleeps } from "../helpers.js"
 
 const RECORDS = 30
 
+class UnreadableError extends Error {
+  override get message(): string {
+    throw new Error("message getter")
+  }
+}
+
 /** A sink whose write ends as `end` says for its first `bad` attempts, then succeeds. */
 const sinkEnding = (end: (attempt: number) => Effect.Effect<void, LogSink.SinkError>, into: Array<LogRecord>) => {
   let attempts = 0
@@ -57,7 +63,10 @@ const endings: ReadonlyArray<readonly [string, () => Effect.Effect<void, LogSink
       const queue = yield* Queue.bounded<number>(1)
       yield* Queue.shutdown(queue)
       yield* Queue.offer(queue, 1)
-    })]
+    })],
+  // values that throw when read or printed: the report on stderr must not throw in turn
+  ["a defect whose message getter throws", () => Effect.die(new UnreadableError())],
+  ["a failure with a null-prototype object", () => Effect.fail(Object.create(null) as LogSink.SinkError)]
 ]
 
 describe("reliability: how a sink write ends", () => {
@@ -85,6 +94,20 @@ describe("reliability: how a sink write ends", () => {
         expect(stderrRecords(stderr)).toEqual([])
       }))
   }
+
+  it.effect("a flush that dies with an unreadable error: AsyncLogger.flush still returns, the program goes on", () =>
+    Effect.gen(function*() {
+      const sink = LogSink.make({ name: "faulty", write: () => Effect.void, flush: Effect.die(new UnreadableError()) })
+      const [[flushed, stats]] = yield* captureStderr(
+        Effect.gen(function*() {
+          yield* Effect.logInfo("record")
+          const flushed = yield* AsyncLogger.flush
+          return [flushed, yield* AsyncLogger.stats] as const
+        }).pipe(Effect.provide(AsyncLogger.layer(options).pipe(Layer.provide(Layer.succeed(LogSink.LogSink, sink)))))
+      )
+      expect(flushed.pending).toBe(0)
+      expect(stats).toMatchObject({ offered: 1, written: 1, pending: 0 })
+    }))
 
   it.effect("a hang: each attempt fails after writeTimeout, then the records are counted failed", () =>
     Effect.gen(function*() {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { execFileSync, spawn } from "node:child_process"
+import { execFileSync, spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { AsyncLogger } from "../../src/index.js"
@@ -48,6 +48,17 @@ describe("reliability: stderr that nobody reads", () => {
       )
       expect(result.exitCode).toBe(0)
       expect(result.stats).toMatchObject(expected)
+    }), 60_000)
+
+  it.live("a socket that is read: every record a failed sink could not take is on stderr, though the program calls process.exit right after", () =>
+    Effect.gen(function*() {
+      const statsFile = path.join(tempDir(), "stats.json")
+      const result = spawnSync(process.execPath, ["--import", "tsx", fixture, statsFile, "2000", "exit"], { encoding: "utf8", timeout: 30_000 })
+      expect(result.status).toBe(0)
+      const echoed = result.stderr.split("\n").filter((line) => line.includes("record that goes to stderr")).map((line) => JSON.parse(line).fields.i as number)
+      expect(echoed.sort((a, b) => a - b)).toEqual(Array.from({ length: 2_000 }, (_, i) => i))
+      expect(result.stderr).toContain("\"message\":\"last words\"")
+      expect(readStats(statsFile)).toMatchObject({ offered: 2_000, failed: 2_000 })
     }), 60_000)
 
   it.live("a socket nobody reads: the program still runs to its end; every record is counted failed", () =>
