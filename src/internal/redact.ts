@@ -5,7 +5,8 @@
  *
  * Path syntax: segments separated by `.`; `*` matches any one key (or array index); a key
  * that holds a `.`, `*` or `[` is written in brackets: `req.headers["x-api-key"]`; `a[0]` is
- * `a.0`. A path is relative to the record's `fields` and, separately, to its `annotations`.
+ * `a.0`. A path is relative to the record's `fields` (and to each value of `fields.args`) and,
+ * separately, to its `annotations`.
  * The walk builds a new rendering: the values the caller logged are never modified.
  */
 /** What replaces a redacted value. */
@@ -68,18 +69,26 @@ export const compile = (paths: ReadonlyArray<string>): RedactNode | undefined =>
   if (paths.length === 0) return undefined
   const root = node()
   for (const path of paths) {
-    let current = root
-    for (const segment of parsePath(path)) {
-      if (segment === "*") current = current.wildcard ??= node()
-      else {
-        let next = current.keys.get(segment)
-        if (next === undefined) current.keys.set(segment, next = node())
-        current = next
-      }
-    }
-    current.terminal = true
+    const segments = parsePath(path)
+    // a value logged that is not a plain object (a class instance, an Error) is rendered under
+    // `fields.args[i]`: each path applies to it as to the fields themselves
+    add(root, segments)
+    add(root, ["args", "*", ...segments])
   }
   return root
+}
+
+const add = (root: RedactNode, segments: ReadonlyArray<string>): void => {
+  let current = root
+  for (const segment of segments) {
+    if (segment === "*") current = current.wildcard ??= node()
+    else {
+      let next = current.keys.get(segment)
+      if (next === undefined) current.keys.set(segment, next = node())
+      current = next
+    }
+  }
+  current.terminal = true
 }
 
 /** The node for `key` below `from`: the paths naming it and the paths through `*`, together. */

@@ -39,6 +39,25 @@ const expectRedacted = (files: ReadonlyArray<ReadonlyArray<string>>, fields: unk
 }
 
 describe("reliability: redaction of what is rendered", () => {
+  it.scoped("a class instance logged as a value (rendered under args): the same paths apply to it", () =>
+    Effect.gen(function*() {
+      class Credentials {
+        constructor(readonly user: string, readonly password: string) {}
+      }
+      const files = yield* linesOf(Effect.logInfo("login", new Credentials("ada", SECRET)), ["password"])
+      expectRedacted(files, { args: [{ user: "ada", password: "[REDACTED]" }] })
+    }))
+
+  it.scoped("an Error with a secret field logged as a value, beside plain fields", () =>
+    Effect.gen(function*() {
+      const error = Object.assign(new Error("login failed"), { token: SECRET })
+      const files = yield* linesOf(Effect.logInfo("login", { user: "ada" }, error), ["token"])
+      for (const lines of files) expect(lines[0]).not.toContain(SECRET)
+      const fields = JSON.parse(files[0]![0]!).fields as { user: string; args: Array<{ message: string; token: string }> }
+      expect(fields.user).toBe("ada")
+      expect(fields.args[0]).toMatchObject({ message: "login failed", token: "[REDACTED]" })
+    }))
+
   it.scoped("toJSON: { user: { toJSON: () => ({ password }) } } with *.password, in json, logfmt, pretty and pino", () =>
     Effect.gen(function*() {
       const files = yield* linesOf(
