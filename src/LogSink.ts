@@ -17,6 +17,7 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
@@ -69,14 +70,18 @@ export const make = (parts: {
 export interface FanOutOptions {
   /** Retry policy of each sink's write, on its own. Default: exponential from 100 ms, 4 retries. */
   readonly retry?: Schedule.Schedule<unknown, unknown> | undefined
+  /** A sink's write with no answer by then fails (and is retried). Default: 5 seconds. */
+  readonly writeTimeout?: Duration.DurationInput | undefined
 }
 
 /**
- * Write every batch to all the given sinks, concurrently and in isolation: each sink retries on
- * its own (`retry`, default exponential from 100 ms, 4 retries) and keeps its own counts, so a
- * failing sink never makes the others write a batch twice. A batch counts as written when at
- * least one sink accepted it; a sink that gave up on it is named on stderr. Per-sink counts:
- * `LogSink.stats` (and `AsyncLogger.stats`'s `sinks`).
+ * Write every batch to all the given sinks, concurrently and in isolation: each sink has its own
+ * queue of batches and fiber, retries on its own (`retry`, default exponential from 100 ms,
+ * 4 retries; `writeTimeout`, default 5 s) and keeps its own counts. A batch counts as written as
+ * soon as one sink accepted it, so a sink that is down or slow never holds back the others nor
+ * makes them write a batch twice: it falls behind, and past 16 batches the next ones are counted
+ * failed for it alone, named on stderr. Per-sink counts: `LogSink.stats` (and
+ * `AsyncLogger.stats`'s `sinks`).
  *
  * @example
  * ```ts
@@ -104,7 +109,11 @@ export function fanOut<E, R>(
         const context = yield* Layer.build(sink)
         services.push(Context.get(context, LogSink))
       }
-      return internalFanOut.make(services, options.retry ?? defaultRetry, (fields) => new SinkError(fields))
+      return yield* internalFanOut.make(
+        services,
+        { retry: options.retry ?? defaultRetry, writeTimeout: options.writeTimeout ?? "5 seconds" },
+        (fields) => new SinkError(fields)
+      )
     })
   )
 }

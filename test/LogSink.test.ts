@@ -73,30 +73,62 @@ describe("LogSink.fanOut", () => {
       expect(stats.sinks?.map((s) => [s.written, s.failed])).toEqual([[0, 3], [0, 3]])
       expect(stderr.join("").match(/"message":"event"/g)).toHaveLength(3)
     }))
-  it.effect("a sink that never answers: the others hold each record once, the batch counts as written", () =>
+  it.effect("a sink that never answers: the others hold each record once, the batch counts as written, the hanging one failed", () =>
     Effect.gen(function*() {
       const dir = tempDir()
       const file = path.join(dir, "a.log")
       const hangs = Layer.succeed(LogSink.LogSink, LogSink.make({ name: "hangs", write: () => Effect.never }))
-      const Live = AsyncLogger.layer({ writeTimeout: "1 second", retry: Schedule.recurs(2) }).pipe(
-        Layer.provideMerge(LogSink.fanOut(FileSink.layer({ path: file }), hangs))
+      const Live = AsyncLogger.layer().pipe(
+        Layer.provideMerge(LogSink.fanOut({ retry: Schedule.recurs(1), writeTimeout: "1 second" }, FileSink.layer({ path: file }), hangs))
       )
       const fiber = yield* Effect.fork(captureStderr(
         Effect.gen(function*() {
           yield* logs(5)
-          yield* AsyncLogger.flush
-          return yield* AsyncLogger.stats
+          const flushed = yield* AsyncLogger.flush
+          return [flushed, yield* AsyncLogger.stats] as const
         }).pipe(Effect.provide(Live))
       ))
-      // the logger stops waiting for the fan-out after 1 s, three times
+      // the hanging sink's two attempts end after 1 s each
       for (let i = 0; i < 10 && Option.isNone(yield* Fiber.poll(fiber)); i++) yield* TestClock.adjust("1 second")
-      const [stats, stderr] = yield* Fiber.join(fiber)
+      const [[flushed, stats], stderr] = yield* Fiber.join(fiber)
+      expect(flushed).toEqual({ complete: true, pending: 0 })
       expect(seqs(file)).toEqual([1, 2, 3, 4, 5])
-      expect(stats).toMatchObject({ offered: 5, written: 5, failed: 0, retries: 2 })
-      expect(stats.sinks?.map((s) => [s.sink, s.written, s.failed])).toEqual([[`file(${file})`, 5, 0], ["hangs", 0, 5]])
-      expect(stderr.join("")).toContain("hangs did not answer in time; 5 record(s) not written to it (written to the other sinks)")
+      expect(stats).toMatchObject({ offered: 5, written: 5, failed: 0, retries: 0 })
+      expect(stats.sinks).toEqual([
+        { sink: `file(${file})`, written: 5, failed: 0, retries: 0, batches: 1 },
+        { sink: "hangs", written: 0, failed: 5, retries: 1, batches: 0 }
+      ])
+      expect(stderr.join("")).toContain(
+        "hangs failed after 2 attempt(s): no answer within 1s; 5 record(s) not written to it (written to the other sinks)"
+      )
       expect(stderr.join("")).not.toContain("\"event\"")
     }))
+
+  it.live("a sink that is down does not hold back the others: a 20,000-record burst reaches the file whole, nothing dropped", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const file = path.join(dir, "a.log")
+      const attempts = { n: 0 }
+      // each batch costs the down sink ~350 ms of retries: before, every batch waited for them
+      const Sinks = LogSink.fanOut(
+        { retry: Schedule.exponential("50 millis").pipe(Schedule.intersect(Schedule.recurs(3))) },
+        FileSink.layer({ path: file }),
+        down(attempts)
+      )
+      const [stats] = yield* captureStderr(
+        Effect.gen(function*() {
+          yield* logs(20_000)
+          return yield* AsyncLogger.AsyncLogger
+        }).pipe(
+          Effect.provide(AsyncLogger.layer({ shutdownTimeout: "300 millis" }).pipe(Layer.provideMerge(Sinks))),
+          // the stats after the scope closed: the down sink's backlog given up and counted
+          Effect.flatMap((service) => service.stats)
+        )
+      )
+      expect(seqs(file)).toEqual(Array.from({ length: 20_000 }, (_, i) => i + 1))
+      expect(stats).toMatchObject({ offered: 20_000, written: 20_000, dropped: 0, failed: 0, pending: 0 })
+      expect(stats.sinks?.map((s) => [s.written, s.failed])).toEqual([[20_000, 0], [0, 20_000]])
+    }), 30_000)
 })
 
 describe("LogSink.withMinimumLevel", () => {

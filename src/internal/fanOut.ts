@@ -1,22 +1,84 @@
 /**
  * `LogSink.fanOut`: one sink that writes each batch to several, each in isolation. Every child
- * retries on its own schedule and keeps its own counts; a batch one child accepted is never
- * written to it again because another failed. The fan-out succeeds when at least one child
- * accepted the batch; it fails (and the logger counts the batch failed) only when all did.
+ * has its own short queue of batches and its own fiber, which writes them in order with the
+ * child's retries and `writeTimeout`, and keeps the child's counts. A fan-out write is done as
+ * soon as one child has accepted the batch (the others go on in the background); it fails, and
+ * the logger counts the batch failed, only when every child failed it. So a sink that is down or
+ * hangs (a syslog server, a collector) costs the others nothing: it falls behind, and past
+ * `MAX_BEHIND` batches the batches it has no room for are counted failed for it alone.
  */
 import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import type * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import type { LogRecord } from "../LogRecord.js"
-import type { LogSinkService, SinkError, SinkStats } from "./sinkService.js"
 import { labelOrdinal } from "./levels.js"
+import type { LogSinkService, SinkError, SinkStats } from "./sinkService.js"
 import { writeStderr } from "./stderr.js"
+
+/** Batches a child may be behind the fastest one before the next ones are not written to it. */
+export const MAX_BEHIND = 16
+
+/** What became of one batch in the children: settled by each child's fiber. */
+class Outcome {
+  accepted = false
+  settled = 0
+  readonly failures: Array<string> = []
+  private waiters: Array<() => void> = []
+
+  constructor(readonly batch: ReadonlyArray<LogRecord>, readonly children: number) {}
+
+  settle(failure: string | undefined): void {
+    this.settled++
+    if (failure === undefined) this.accepted = true
+    else this.failures.push(failure)
+    if (this.accepted || this.settled === this.children) {
+      const waiters = this.waiters
+      this.waiters = []
+      for (const wake of waiters) wake()
+    }
+    // every child has had it and some lack it: say which, without the records (the others have them)
+    if (this.settled === this.children && this.accepted && this.failures.length > 0) {
+      writeStderr(
+        `logfiber: ${this.failures.join("; ")}; ${this.batch.length} record(s) not written to it (written to the other sinks)\n`
+      )
+    }
+  }
+
+  /** Resolves once a child accepted the batch, or every child failed it. */
+  readonly decided: Effect.Effect<void> = Effect.async<void>((resume) => {
+    if (this.accepted || this.settled === this.children) return resume(Effect.void)
+    const wake = () => resume(Effect.void)
+    this.waiters.push(wake)
+    return Effect.sync(() => {
+      this.waiters = this.waiters.filter((w) => w !== wake)
+    })
+  })
+}
+
+interface Job {
+  readonly batch: ReadonlyArray<LogRecord>
+  readonly outcome: Outcome
+  /** The first attempt, when `write` began it inline (it suspended, or failed) */
+  readonly first?: Effect.Effect<void, unknown> | undefined
+}
 
 class Child {
   written = 0
   failed = 0
   retries = 0
   batches = 0
+  readonly jobs: Array<Job> = []
+  /** The job being written (taken from `jobs`), if any. */
+  current: Job | undefined = undefined
+  private wakeWorker: (() => void) | undefined = undefined
+  private idleWaiters: Array<() => void> = []
+
   constructor(readonly sink: LogSinkService) {}
 
   /** How many of the batch this sink takes (a `withMinimumLevel` sink skips the lower ones). */
@@ -31,15 +93,115 @@ class Child {
   stats(): SinkStats {
     return { sink: this.sink.name, written: this.written, failed: this.failed, retries: this.retries, batches: this.batches }
   }
+
+  /** Queue a batch for this child's fiber; a child `MAX_BEHIND` batches behind fails it at once. */
+  offer(job: Job): void {
+    if (this.jobs.length >= MAX_BEHIND) {
+      this.failed += this.accepted(job.batch)
+      job.outcome.settle(`${this.sink.name} is ${MAX_BEHIND} batches behind`)
+      return
+    }
+    this.jobs.push(job)
+    const wake = this.wakeWorker
+    this.wakeWorker = undefined
+    wake?.()
+  }
+
+  readonly next: Effect.Effect<Job> = Effect.async<Job>((resume) => {
+    const job = this.jobs.shift()
+    if (job !== undefined) return resume(Effect.succeed(job))
+    this.notifyIdle()
+    this.wakeWorker = () => resume(Effect.succeed(this.jobs.shift()!))
+  })
+
+  get idle(): boolean {
+    return this.current === undefined && this.jobs.length === 0
+  }
+
+  notifyIdle(): void {
+    if (!this.idle) return
+    const waiters = this.idleWaiters
+    this.idleWaiters = []
+    for (const wake of waiters) wake()
+  }
+
+  /** Resolves when nothing is queued for this child or being written by it. */
+  readonly drained: Effect.Effect<void> = Effect.async<void>((resume) => {
+    if (this.idle) return resume(Effect.void)
+    const wake = () => resume(Effect.void)
+    this.idleWaiters.push(wake)
+    return Effect.sync(() => {
+      this.idleWaiters = this.idleWaiters.filter((w) => w !== wake)
+    })
+  })
 }
 
-/**
- * A fan-out's answer, for the logger, about a batch it stopped waiting for after its retries:
- * `true` when a child accepted it (the batch counts as written, the children lacking it as failed).
- */
+/** Why one attempt failed: a `SinkError`'s reason, a timeout, a defect. */
+interface Failure {
+  readonly reason: string
+}
+
+const failureReason = (error: unknown): string => {
+  try {
+    const reason = (error as { readonly reason?: unknown } | null)?.reason
+    return typeof reason === "string" ? reason : defectReason(error)
+  } catch {
+    return "[unrenderable failure]"
+  }
+}
+
+const defectReason = (defect: unknown): string => {
+  try {
+    return defect instanceof Error ? String(defect.message) : String(defect)
+  } catch {
+    return "[unrenderable defect]"
+  }
+}
+
+/** One batch to one child, with its retries and timeout; the reason when it gave up on it. */
+const writeChild = (
+  child: Child,
+  job: Job,
+  retry: Schedule.Schedule<unknown, unknown>,
+  timeout: Duration.Duration
+): Effect.Effect<string | undefined> => {
+  const batch = job.batch
+  let attempts = 0
+  return Effect.suspend((): Effect.Effect<void, Failure> => {
+    if (attempts++ > 0) child.retries++
+    const attempt = attempts === 1 && job.first !== undefined ? job.first : Effect.suspend(() => child.sink.write(batch))
+    return attempt.pipe(
+      Effect.mapError((error): Failure => ({ reason: failureReason(error) })),
+      Effect.timeoutFail({ duration: timeout, onTimeout: (): Failure => ({ reason: `no answer within ${Duration.format(timeout)}` }) }),
+      Effect.catchAllDefect((defect) => Effect.fail<Failure>({ reason: `defect: ${defectReason(defect)}` }))
+    )
+  }).pipe(
+    Effect.retry(retry),
+    Effect.matchCause({
+      onSuccess: () => {
+        child.written += child.accepted(batch)
+        child.batches++
+        return undefined
+      },
+      onFailure: (cause) => {
+        // interrupted: the scope is closing, and its finalizer counts this batch
+        if (Cause.isInterruptedOnly(cause)) return undefined
+        child.failed += child.accepted(batch)
+        const failure = Cause.failureOption(cause)
+        const reason = failure._tag === "Some" ? failure.value.reason : "interrupted"
+        return `${child.sink.name} failed after ${attempts} attempt(s): ${reason}`
+      }
+    })
+  )
+}
+
+/** The fan-out's answer about a batch the logger gave up on (see `settledByFanOut`). */
 export const settleGivenUpKey: unique symbol = Symbol.for("logfiber/fanOut/settleGivenUp")
 
-/** Whether a batch the logger gave up on reached some sink of a fan-out (see `settleGivenUpKey`). */
+/**
+ * Whether a batch the logger gave up on (its `writeTimeout`, then its retries) reached some sink
+ * of a fan-out: it may still have been accepted by one since, in the background.
+ */
 export const settledByFanOut = (sink: LogSinkService, batch: ReadonlyArray<LogRecord>): boolean => {
   const settle = (sink as LogSinkService & { readonly [settleGivenUpKey]?: (batch: ReadonlyArray<LogRecord>) => boolean })[
     settleGivenUpKey
@@ -47,124 +209,128 @@ export const settledByFanOut = (sink: LogSinkService, batch: ReadonlyArray<LogRe
   return settle !== undefined && settle(batch)
 }
 
-const reasonOf = (cause: Cause.Cause<SinkError>): string => {
-  const failure = Cause.failureOption(cause)
-  return failure._tag === "Some" ? failure.value.reason : Cause.pretty(cause).split("\n")[0] ?? "defect"
+/** Wait for a write that went on in its own fiber; stopping the wait (a timeout) stops it too. */
+const joinOrStop = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Effect.Effect<void, unknown> =>
+  Fiber.join(fiber).pipe(Effect.asVoid, Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Fiber.interruptFork(fiber))))
+
+export interface FanOutSettings {
+  readonly retry: Schedule.Schedule<unknown, unknown>
+  readonly writeTimeout: Duration.DurationInput
 }
 
-/** Write to one child with its own retries; `true` when it accepted the batch. */
-const writeChild = (
-  child: Child,
-  batch: ReadonlyArray<LogRecord>,
-  retry: Schedule.Schedule<unknown, unknown>,
-  failures: Array<string>
-): Effect.Effect<boolean, SinkError> => {
-  let attempts = 0
-  return Effect.suspend(() => {
-    if (attempts++ > 0) child.retries++
-    return child.sink.write(batch)
-  }).pipe(
-    Effect.retry(retry),
-    Effect.matchCauseEffect({
-      onSuccess: () =>
-        Effect.sync(() => {
-          child.written += child.accepted(batch)
-          child.batches++
-          return true
-        }),
-      onFailure: (cause) =>
-        // interrupted (shutdown timeout): the fan-out's write ends and the logger accounts for it
-        Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : Effect.sync(() => {
-          const n = child.accepted(batch)
-          child.failed += n
-          failures.push(`${child.sink.name} failed after ${attempts} attempt(s): ${reasonOf(cause)}`)
-          return false
-        })
-    })
-  )
-}
-
-/** The fan-out service over already built child sinks. */
+/**
+ * The fan-out service over already built child sinks, with one fiber per child in the current
+ * scope: when the scope closes, what a child still had queued is counted failed for it.
+ */
 export const make = (
   sinks: ReadonlyArray<LogSinkService>,
-  retry: Schedule.Schedule<unknown, unknown>,
+  settings: FanOutSettings,
   // passed in, not imported: LogSink.ts imports this file
   sinkError: (fields: { sink: string; reason: string; retryable?: boolean }) => SinkError
-): LogSinkService => {
-  const children = sinks.map((s) => new Child(s))
-  const name = `fanOut(${sinks.map((s) => s.name).join(", ")})`
-  const everyFailed = (failures: ReadonlyArray<string>) =>
-    sinkError({ sink: name, reason: `every sink failed: ${failures.join("; ")}`, retryable: false })
+): Effect.Effect<LogSinkService, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const children = sinks.map((s) => new Child(s))
+    const name = `fanOut(${sinks.map((s) => s.name).join(", ")})`
+    const timeout = Duration.decode(settings.writeTimeout)
 
-  // The logger retries a fan-out write that it stopped waiting for (writeTimeout) with the same
-  // batch: the children that accepted it already are not asked again (no duplicates in them).
-  const acceptedBy = new WeakMap<ReadonlyArray<LogRecord>, Set<Child>>()
-  const write = (batch: ReadonlyArray<LogRecord>): Effect.Effect<void, SinkError> =>
-    Effect.suspend(() => {
-      const failures: Array<string> = []
-      let done = acceptedBy.get(batch)
-      if (done === undefined) acceptedBy.set(batch, done = new Set())
-      const accepted = done
-      return Effect.forEach(children, (child) =>
-        accepted.has(child) ? Effect.succeed(true) : writeChild(child, batch, retry, failures).pipe(
-          Effect.tap((ok) => ok ? Effect.sync(() => accepted.add(child)) : Effect.void)
-        ), {
-        concurrency: "unbounded"
-      }).pipe(Effect.flatMap((accepted) => {
-        if (!accepted.includes(true)) return Effect.fail(everyFailed(failures))
-        // the others have the batch: say which sink lacks it, without writing the records again
-        if (failures.length > 0) {
-          return Effect.sync(() =>
-            writeStderr(`logfiber: ${failures.join("; ")}; ${batch.length} record(s) not written to it (written to the other sinks)\n`)
-          )
-        }
-        return Effect.void
+    const work = (child: Child): Effect.Effect<never> =>
+      Effect.forever(Effect.gen(function*() {
+        const job = yield* child.next
+        child.current = job
+        const failure = yield* writeChild(child, job, settings.retry, timeout)
+        child.current = undefined
+        job.outcome.settle(failure)
+        child.notifyIdle()
       }))
-    })
-
-  const flush: Effect.Effect<void, SinkError> = Effect.forEach(children, (c) => Effect.either(c.sink.flush), {
-    concurrency: "unbounded"
-  }).pipe(Effect.flatMap((results) => {
-    const failed = results.flatMap((r) => (r._tag === "Left" ? [r.left.message] : []))
-    return failed.length === 0 ? Effect.void : Effect.fail(sinkError({ sink: name, reason: `flush: ${failed.join("; ")}` }))
-  }))
-
-  const writeSync = (batch: ReadonlyArray<LogRecord>): void => {
-    const failures: Array<string> = []
     for (const child of children) {
-      try {
-        child.sink.writeSync!(batch)
+      yield* Effect.forkScoped(work(child))
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          // the scope closes (after the logger drained and flushed, or gave up on it)
+          const left = [...(child.current === undefined ? [] : [child.current]), ...child.jobs.splice(0)]
+          child.current = undefined
+          for (const job of left) {
+            child.failed += child.accepted(job.batch)
+            job.outcome.settle(`${child.sink.name} closed before writing it`)
+          }
+        })
+      )
+    }
+
+    const runSyncExit = Runtime.runSyncExit(yield* Effect.runtime<never>())
+    const writeInline = (child: Child, batch: ReadonlyArray<LogRecord>, outcome: Outcome): void => {
+      const exit = runSyncExit(Effect.suspend(() => child.sink.write(batch)))
+      if (Exit.isSuccess(exit)) {
         child.written += child.accepted(batch)
-      } catch (error) {
-        child.failed += child.accepted(batch)
-        failures.push(`${child.sink.name}: ${error instanceof Error ? error.message : String(error)}`)
+        child.batches++
+        return outcome.settle(undefined)
+      }
+      // it suspended (its fiber goes on: the child's fiber waits for it) or failed: retried there
+      const defect = Cause.dieOption(exit.cause)
+      const first: Effect.Effect<void, unknown> = Option.isSome(defect) && Runtime.isAsyncFiberException(defect.value)
+        ? joinOrStop(defect.value.fiber)
+        : Effect.failCause(exit.cause)
+      child.offer({ batch, outcome, first })
+    }
+
+    // The logger retries a write it stopped waiting for (writeTimeout) with the same batch: it
+    // waits again for the same outcome instead of handing the batch to the children twice.
+    const outcomes = new WeakMap<ReadonlyArray<LogRecord>, Outcome>()
+    const write = (batch: ReadonlyArray<LogRecord>): Effect.Effect<void, SinkError> =>
+      Effect.suspend(() => {
+        let outcome = outcomes.get(batch)
+        if (outcome === undefined) {
+          outcome = new Outcome(batch, children.length)
+          outcomes.set(batch, outcome)
+          for (const child of children) {
+            // a child with nothing behind writes now, on this fiber: a synchronous sink (a file)
+            // keeps the logger's writer synchronous, as without a fan-out
+            child.idle ? writeInline(child, batch, outcome) : child.offer({ batch, outcome })
+          }
+        }
+        const decided = outcome
+        return Effect.flatMap(decided.decided, () =>
+          decided.accepted
+            ? Effect.void
+            : Effect.fail(sinkError({ sink: name, reason: `every sink failed: ${decided.failures.join("; ")}`, retryable: false })))
+      })
+
+    const flush: Effect.Effect<void, SinkError> = Effect.zipRight(
+      Effect.forEach(children, (c) => c.drained, { concurrency: "unbounded", discard: true }),
+      Effect.forEach(children, (c) => Effect.either(c.sink.flush), { concurrency: "unbounded" }).pipe(
+        Effect.flatMap((results) => {
+          const failed = results.flatMap((r) => (r._tag === "Left" ? [r.left.message] : []))
+          return failed.length === 0 ? Effect.void : Effect.fail(sinkError({ sink: name, reason: `flush: ${failed.join("; ")}` }))
+        })
+      )
+    )
+
+    const writeSync = (batch: ReadonlyArray<LogRecord>): void => {
+      const failures: Array<string> = []
+      for (const child of children) {
+        try {
+          child.sink.writeSync!(batch)
+          child.written += child.accepted(batch)
+        } catch (error) {
+          child.failed += child.accepted(batch)
+          failures.push(`${child.sink.name}: ${error instanceof Error ? error.message : String(error)}`)
+        }
+      }
+      if (failures.length === children.length) {
+        throw sinkError({ sink: name, reason: `every sink failed: ${failures.join("; ")}`, retryable: false })
+      }
+      if (failures.length > 0) {
+        writeStderr(`logfiber: synchronous write failed in ${failures.join("; ")}; ${batch.length} record(s) written to the other sinks\n`)
       }
     }
-    if (failures.length === children.length) throw everyFailed(failures)
-    if (failures.length > 0) {
-      writeStderr(`logfiber: synchronous write failed in ${failures.join("; ")}; ${batch.length} record(s) written to the other sinks\n`)
+
+    const service: LogSinkService & { readonly [settleGivenUpKey]: (batch: ReadonlyArray<LogRecord>) => boolean } = {
+      name,
+      write,
+      flush,
+      writeSync: sinks.every((s) => s.writeSync !== undefined) ? writeSync : undefined,
+      stats: Effect.sync(() => children.map((c) => c.stats())),
+      [settleGivenUpKey]: (batch) => outcomes.get(batch)?.accepted === true
     }
-  }
-
-  // the logger gave up on a batch whose writes it stopped waiting for: written if a child has it
-  const settleGivenUp = (batch: ReadonlyArray<LogRecord>): boolean => {
-    const accepted = acceptedBy.get(batch)
-    if (accepted === undefined || accepted.size === 0) return false
-    const lacking = children.filter((child) => !accepted.has(child))
-    for (const child of lacking) child.failed += child.accepted(batch)
-    writeStderr(
-      `logfiber: ${lacking.map((c) => c.sink.name).join(", ")} did not answer in time; ${batch.length} record(s) not written to it (written to the other sinks)\n`
-    )
-    return true
-  }
-
-  const service: LogSinkService & { readonly [settleGivenUpKey]: typeof settleGivenUp } = {
-    name,
-    write,
-    flush,
-    writeSync: sinks.every((s) => s.writeSync !== undefined) ? writeSync : undefined,
-    stats: Effect.sync(() => children.map((c) => c.stats())),
-    [settleGivenUpKey]: settleGivenUp
-  }
-  return service
-}
+    return service
+  })
