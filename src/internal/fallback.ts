@@ -15,6 +15,7 @@ import type { Accounting } from "./accounting.js"
 import { renderBatch } from "./lines.js"
 import type { LogCall as Captured, Normalize } from "./normalize.js"
 import type { RingBuffer } from "./ringBuffer.js"
+import { thrownText } from "./errorText.js"
 import { writeStderr } from "./stderr.js"
 
 /** The first line of a failure, for a one-line report. */
@@ -28,15 +29,6 @@ export const failureReason = (cause: Cause.Cause<unknown>): string => {
     return Cause.pretty(cause).split("\n")[0] ?? "defect"
   } catch {
     return "[unrenderable failure]"
-  }
-}
-
-/** A thrown value as text, whatever it is (a getter, a trap or `toString` may throw too). */
-const thrownText = (error: unknown): string => {
-  try {
-    return error instanceof Error ? String(error.message) : String(error)
-  } catch {
-    return "[unrenderable error]"
   }
 }
 

@@ -17,6 +17,7 @@ import * as Runtime from "effect/Runtime"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { LogRecord } from "../LogRecord.js"
+import { thrownText } from "./errorText.js"
 import { labelOrdinal } from "./levels.js"
 import type { LogSinkService, SinkError, SinkStats } from "./sinkService.js"
 import { writeStderr } from "./stderr.js"
@@ -144,17 +145,9 @@ interface Failure {
 const failureReason = (error: unknown): string => {
   try {
     const reason = (error as { readonly reason?: unknown } | null)?.reason
-    return typeof reason === "string" ? reason : defectReason(error)
+    return typeof reason === "string" ? reason : thrownText(error)
   } catch {
     return "[unrenderable failure]"
-  }
-}
-
-const defectReason = (defect: unknown): string => {
-  try {
-    return defect instanceof Error ? String(defect.message) : String(defect)
-  } catch {
-    return "[unrenderable defect]"
   }
 }
 
@@ -173,7 +166,7 @@ const writeChild = (
     return attempt.pipe(
       Effect.mapError((error): Failure => ({ reason: failureReason(error) })),
       Effect.timeoutFail({ duration: timeout, onTimeout: (): Failure => ({ reason: `no answer within ${Duration.format(timeout)}` }) }),
-      Effect.catchAllDefect((defect) => Effect.fail<Failure>({ reason: `defect: ${defectReason(defect)}` }))
+      Effect.catchAllDefect((defect) => Effect.fail<Failure>({ reason: `defect: ${thrownText(defect)}` }))
     )
   }).pipe(
     Effect.retry(retry),
