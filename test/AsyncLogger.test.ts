@@ -604,7 +604,7 @@ describe("AsyncLogger", () => {
       Effect.gen(function*() {
         const exit = yield* Effect.exit(Effect.provide(Effect.void, withTestSink({ capacity: -5 })))
         expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain(
-          "option capacity must be a positive integer; got -5"
+          "option capacity must be a positive integer up to 16777216; got -5"
         )
       }))
   })

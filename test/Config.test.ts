@@ -125,15 +125,15 @@ describe("Configuration from the environment", () => {
 
   describe("a bad value fails the Layer, naming the variable and the value", () => {
     const cases: ReadonlyArray<readonly [Record<string, string>, string]> = [
-      [{ LOG_QUEUE_CAPACITY: "abc" }, "LOG_QUEUE_CAPACITY: expected a positive integer, got \"abc\""],
-      [{ LOG_QUEUE_CAPACITY: "0" }, "LOG_QUEUE_CAPACITY: expected a positive integer, got \"0\""],
+      [{ LOG_QUEUE_CAPACITY: "abc" }, "LOG_QUEUE_CAPACITY: expected a positive integer up to 16777216, got \"abc\""],
+      [{ LOG_QUEUE_CAPACITY: "0" }, "LOG_QUEUE_CAPACITY: expected a positive integer up to 16777216, got \"0\""],
       [{ LOG_BATCH_SIZE: "-5" }, "LOG_BATCH_SIZE: expected a positive integer, got \"-5\""],
       [{ LOG_BATCH_SIZE: "1.5" }, "LOG_BATCH_SIZE: expected a positive integer, got \"1.5\""],
       [{ LOG_LEVEL: "loud" }, "LOG_LEVEL: expected one of trace, debug, info, warn, error, fatal, all, none (any case), got \"loud\""],
       [{ LOG_CRITICAL_LEVEL: "severe" }, "LOG_CRITICAL_LEVEL: expected one of trace, debug, info, warn, error, fatal, all, none (any case), got \"severe\""],
       [{ LOG_ENV: "staging" }, "LOG_ENV: expected development or production, got \"staging\""],
-      [{ LOG_BATCH_WINDOW: "soon" }, "LOG_BATCH_WINDOW: expected a duration such as \"100 millis\" or a number of milliseconds, got \"soon\""],
-      [{ LOG_SHUTDOWN_TIMEOUT: "-1 seconds" }, "LOG_SHUTDOWN_TIMEOUT: expected a duration such as \"5 seconds\" or a number of milliseconds, got \"-1 seconds\""],
+      [{ LOG_BATCH_WINDOW: "soon" }, "LOG_BATCH_WINDOW: expected a finite duration such as \"100 millis\" or a number of milliseconds (0: no wait), got \"soon\""],
+      [{ LOG_SHUTDOWN_TIMEOUT: "-1 seconds" }, "LOG_SHUTDOWN_TIMEOUT: expected a finite duration above zero such as \"5 seconds\" or a number of milliseconds, got \"-1 seconds\""],
       [{ LOG_SYNC: "maybe" }, "LOG_SYNC: expected true or false (also yes/no, on/off, 1/0), got \"maybe\""],
       [{ LOG_OVERFLOW: "block" }, "LOG_OVERFLOW: expected dropping or sliding, got \"block\""],
       [{ LOG_MAX_RECORD_BYTES: "100" }, "LOG_MAX_RECORD_BYTES: expected an integer of at least 1024, got \"100\""],
