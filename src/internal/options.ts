@@ -23,13 +23,13 @@ export type AnySchedule = Schedule.Schedule<unknown, unknown>
 
 /** `AsyncLogger`'s options as a user gives them; every one is optional. */
 export interface Options {
-  /** Bounded queue size. Default `10_000`. */
+  /** Bounded queue size, at most 2^24 (`16_777_216`). Default `10_000`. */
   readonly capacity?: number | undefined
   /** On a full queue: `"dropping"` drops the newest (default), `"sliding"` the oldest. */
   readonly overflow?: "dropping" | "sliding" | undefined
   /** Write as soon as this many records wait; also the largest batch. Default `512`. */
   readonly batchSize?: number | undefined
-  /** Longest wait for a batch to fill: a duration or a `Schedule`. Default `"100 millis"`. */
+  /** Longest wait for a batch to fill: a finite duration (`0`: no wait) or a `Schedule`. Default `"100 millis"`. */
   readonly batchWindow?: Duration.DurationInput | AnySchedule | undefined
   /** Bound on draining and flushing at scope close. Default `"5 seconds"`. */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
