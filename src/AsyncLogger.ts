@@ -72,7 +72,8 @@ export type LevelInput = internalOptions.LevelInput
 
 /**
  * The options of `layer` and `make`; every one is optional (see `defaults`). An invalid value is
- * a programming error: building the Layer dies with a message naming the option and the value.
+ * a programming error: building the Layer dies with a message naming the option and the value
+ * (an unknown key too, naming the nearest option).
  * @since 0.1.0
  */
 export type Options = internalOptions.Options
@@ -207,7 +208,7 @@ export const layerConfig = (
  * `LOG_QUEUE_CAPACITY`, `LOG_OVERFLOW`, `LOG_BATCH_SIZE`, `LOG_BATCH_WINDOW`,
  * `LOG_SHUTDOWN_TIMEOUT`, `LOG_SYNC`, `LOG_MAX_RECORD_BYTES`, `LOG_REDACT`. Explicit variables
  * win over the preset; unset or blank variables leave the default. A bad value fails with a
- * message naming the variable and the value: `LOG_QUEUE_CAPACITY: expected a positive integer, got "abc"`.
+ * message naming the variable and the value: `LOG_QUEUE_CAPACITY: expected a positive integer up to 16777216, got "abc"`.
  *
  * @example
  * ```ts

@@ -604,8 +604,82 @@ describe("AsyncLogger", () => {
       Effect.gen(function*() {
         const exit = yield* Effect.exit(Effect.provide(Effect.void, withTestSink({ capacity: -5 })))
         expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain(
-          "option capacity must be a positive integer; got -5"
+          "option capacity must be a positive integer up to 16777216; got -5"
         )
       }))
+  })
+
+  describe("a bad option: building the Layer dies with a message naming the option and the value", () => {
+    /** The message of the defect the Layer dies with (options cast: these are what JavaScript callers can pass). */
+    const dieMessage = (options: unknown) =>
+      Effect.gen(function*() {
+        const exit = yield* Effect.exit(Layer.build(withTestSink(options as AsyncLogger.Options)).pipe(Effect.scoped))
+        if (Exit.isSuccess(exit)) return "built"
+        const defect = Cause.squash(exit.cause)
+        return defect instanceof Error ? defect.message : String(defect)
+      })
+    const timeoutExpected = "a finite duration above zero such as \"5 seconds\""
+    const windowExpected = "a finite duration such as \"100 millis\" (0: no wait) or a Schedule"
+    const cases: ReadonlyArray<readonly [string, unknown, string]> = [
+      ["capacity past 2^24 (the queue is allocated whole)", { capacity: 2 ** 40 }, "option capacity must be a positive integer up to 16777216; got 1099511627776"],
+      ["capacity one past the bound", { capacity: 2 ** 24 + 1 }, "option capacity must be a positive integer up to 16777216; got 16777217"],
+      ["capacity not an integer", { capacity: 1.5 }, "option capacity must be a positive integer up to 16777216; got 1.5"],
+      ["batchSize zero", { batchSize: 0 }, "option batchSize must be a positive integer; got 0"],
+      ["batchSize NaN", { batchSize: NaN }, "option batchSize must be a positive integer; got NaN"],
+      ["batchWindow negative", { batchWindow: "-1 millis" }, `option batchWindow must be ${windowExpected}; got "-1 millis"`],
+      ["batchWindow negative number", { batchWindow: -5 }, `option batchWindow must be ${windowExpected}; got -5`],
+      ["batchWindow NaN", { batchWindow: NaN }, `option batchWindow must be ${windowExpected}; got NaN`],
+      ["batchWindow Infinity", { batchWindow: Infinity }, `option batchWindow must be ${windowExpected}; got Infinity`],
+      ["writeTimeout zero", { writeTimeout: 0 }, `option writeTimeout must be ${timeoutExpected}; got 0`],
+      ["writeTimeout \"0 millis\"", { writeTimeout: "0 millis" }, `option writeTimeout must be ${timeoutExpected}; got "0 millis"`],
+      ["writeTimeout negative", { writeTimeout: -5 }, `option writeTimeout must be ${timeoutExpected}; got -5`],
+      ["flushTimeout NaN", { flushTimeout: NaN }, `option flushTimeout must be ${timeoutExpected}; got NaN`],
+      ["flushTimeout a negative [seconds, nanos]", { flushTimeout: [-1, 0] }, `option flushTimeout must be ${timeoutExpected}; got [-1,0]`],
+      ["shutdownTimeout negative", { shutdownTimeout: "-1 seconds" }, `option shutdownTimeout must be ${timeoutExpected}; got "-1 seconds"`],
+      ["shutdownTimeout Infinity", { shutdownTimeout: Infinity }, `option shutdownTimeout must be ${timeoutExpected}; got Infinity`],
+      ["shutdownTimeout a negative bigint", { shutdownTimeout: -1n }, `option shutdownTimeout must be ${timeoutExpected}; got -1n`],
+      ["redact with a number", { redact: [1] }, "option redact must be a list of key paths such as password, req.headers.authorization, *.token; got [1]"],
+      ["redact a string, not a list", { redact: "password" }, "option redact must be a list of key paths such as password, req.headers.authorization, *.token; got \"password\""],
+      ["redact with an empty path", { redact: ["password", ""] }, "option redact: invalid redact path \"\": it is empty"],
+      ["terminateOn a signal it cannot handle", { terminateOn: ["SIGKILL"] }, "option terminateOn must be a list of SIGHUP, SIGUSR2, SIGBREAK; got [\"SIGKILL\"]"],
+      ["retry null", { retry: null }, "option retry must be a Schedule; got null"],
+      ["maxRecordBytes not an integer", { maxRecordBytes: 1500.5 }, "option maxRecordBytes must be an integer of at least 1024; got 1500.5"],
+      ["minimumLevel unknown", { minimumLevel: "Loud" }, "option minimumLevel must be one of All, Trace, Debug, Info, Warning (or Warn), Error, Fatal, None; got \"Loud\""],
+      ["criticalLevel a number", { criticalLevel: 7 }, "option criticalLevel must be one of All, Trace, Debug, Info, Warning (or Warn), Error, Fatal, None; got 7"],
+      ["overflow unknown", { overflow: "block" }, "option overflow must be one of dropping, sliding; got \"block\""],
+      ["mode unknown", { mode: "inline" }, "option mode must be one of async, sync; got \"inline\""],
+      ["durability unknown", { durability: "fsync" }, "option durability must be one of batched, critical-sync; got \"fsync\""],
+      ["replace a string", { replace: "no" }, "option replace must be true or false; got \"no\""],
+      ["yieldOnPressure a number", { yieldOnPressure: 0 }, "option yieldOnPressure must be true or false; got 0"],
+      ["componentKey empty", { componentKey: "" }, "option componentKey must be a non-empty string; got \"\""],
+      ["sample NaN", { sample: { http: NaN } }, "option sample must be an object of component: fraction kept, each from 0 to 1; got {\"http\":NaN}"],
+      ["rateLimit not an integer", { rateLimit: { http: 1.5 } }, "option rateLimit must be an object of component: records per second, each a positive integer; got {\"http\":1.5}"],
+      ["levels a Map", { levels: new Map([["db", "Warning"]]) }, "option levels must be an object of component: level, the levels one of All, Trace, Debug, Info, Warning, Error, Fatal, None; got {}"],
+      ["an unknown key: the nearest option", { capasity: 5 }, "option capasity is not an option of AsyncLogger; did you mean capacity?"],
+      ["an unknown key in another case", { batchwindow: "1 second" }, "option batchwindow is not an option of AsyncLogger; did you mean batchWindow?"],
+      ["an unknown key, nothing near: every option listed", { format: "json" }, `option format is not an option of AsyncLogger; the options are ${Object.keys(AsyncLogger.defaults).join(", ")}`],
+      ["options not an object", null, "AsyncLogger options must be an object; got null"]
+    ]
+    for (const [name, options, message] of cases) {
+      it.effect(name, () =>
+        Effect.gen(function*() {
+          expect(yield* dieMessage(options)).toBe(`logfiber: ${message}`)
+        }))
+    }
+
+    it.effect("the bounds themselves are accepted", () =>
+      Effect.gen(function*() {
+        for (const options of [{ batchWindow: 0 }, { batchWindow: "0 millis" }, { writeTimeout: "1 nano" }, { capacity: 1, batchSize: 1 }]) {
+          expect(yield* dieMessage(options)).toBe("built")
+        }
+      }))
+
+    it.live("batchWindow 0: what is queued is written on the writer's next turn, without a wait", () =>
+      Effect.gen(function*() {
+        yield* Effect.logInfo("a")
+        yield* Effect.logInfo("b")
+        yield* Effect.sleep("20 millis")
+        expect((yield* TestSink.records).map((r) => r.message)).toEqual(["a", "b"])
+      }).pipe(Effect.provide(withTestSink({ batchWindow: 0 }))))
   })
 })

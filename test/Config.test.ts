@@ -3,6 +3,7 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { AsyncLogger, Format, TestSink } from "../src/index.js"
 
 /** Run `effect` with exactly these environment variables. */
@@ -125,19 +126,31 @@ describe("Configuration from the environment", () => {
 
   describe("a bad value fails the Layer, naming the variable and the value", () => {
     const cases: ReadonlyArray<readonly [Record<string, string>, string]> = [
-      [{ LOG_QUEUE_CAPACITY: "abc" }, "LOG_QUEUE_CAPACITY: expected a positive integer, got \"abc\""],
-      [{ LOG_QUEUE_CAPACITY: "0" }, "LOG_QUEUE_CAPACITY: expected a positive integer, got \"0\""],
+      [{ LOG_QUEUE_CAPACITY: "abc" }, "LOG_QUEUE_CAPACITY: expected a positive integer up to 16777216, got \"abc\""],
+      [{ LOG_QUEUE_CAPACITY: "0" }, "LOG_QUEUE_CAPACITY: expected a positive integer up to 16777216, got \"0\""],
       [{ LOG_BATCH_SIZE: "-5" }, "LOG_BATCH_SIZE: expected a positive integer, got \"-5\""],
       [{ LOG_BATCH_SIZE: "1.5" }, "LOG_BATCH_SIZE: expected a positive integer, got \"1.5\""],
       [{ LOG_LEVEL: "loud" }, "LOG_LEVEL: expected one of trace, debug, info, warn, error, fatal, all, none (any case), got \"loud\""],
       [{ LOG_CRITICAL_LEVEL: "severe" }, "LOG_CRITICAL_LEVEL: expected one of trace, debug, info, warn, error, fatal, all, none (any case), got \"severe\""],
       [{ LOG_ENV: "staging" }, "LOG_ENV: expected development or production, got \"staging\""],
-      [{ LOG_BATCH_WINDOW: "soon" }, "LOG_BATCH_WINDOW: expected a duration such as \"100 millis\" or a number of milliseconds, got \"soon\""],
-      [{ LOG_SHUTDOWN_TIMEOUT: "-1 seconds" }, "LOG_SHUTDOWN_TIMEOUT: expected a duration such as \"5 seconds\" or a number of milliseconds, got \"-1 seconds\""],
+      [{ LOG_BATCH_WINDOW: "soon" }, "LOG_BATCH_WINDOW: expected a finite duration such as \"100 millis\" or a number of milliseconds (0: no wait), got \"soon\""],
+      [{ LOG_SHUTDOWN_TIMEOUT: "-1 seconds" }, "LOG_SHUTDOWN_TIMEOUT: expected a finite duration above zero such as \"5 seconds\" or a number of milliseconds, got \"-1 seconds\""],
       [{ LOG_SYNC: "maybe" }, "LOG_SYNC: expected true or false (also yes/no, on/off, 1/0), got \"maybe\""],
       [{ LOG_OVERFLOW: "block" }, "LOG_OVERFLOW: expected dropping or sliding, got \"block\""],
       [{ LOG_MAX_RECORD_BYTES: "100" }, "LOG_MAX_RECORD_BYTES: expected an integer of at least 1024, got \"100\""],
-      [{ LOG_REDACT: "a..b" }, "LOG_REDACT: expected comma-separated key paths such as password,req.headers.authorization,*.token, got \"a..b\""]
+      [{ LOG_REDACT: "a..b" }, "LOG_REDACT: expected comma-separated key paths such as password,req.headers.authorization,*.token, got \"a..b\""],
+      [{ LOG_REDACT: "password,,token" }, "LOG_REDACT: expected comma-separated key paths such as password,req.headers.authorization,*.token, got \"password,,token\""],
+      // past what a variable's Schema checks: each variable also goes through its option's own check
+      [{ LOG_QUEUE_CAPACITY: "16777217" }, "LOG_QUEUE_CAPACITY: expected a positive integer up to 16777216, got \"16777217\""],
+      [{ LOG_WRITE_TIMEOUT: "0" }, "LOG_WRITE_TIMEOUT: expected a finite duration above zero such as \"5 seconds\" or a number of milliseconds, got \"0\""],
+      [{ LOG_FLUSH_TIMEOUT: "0 millis" }, "LOG_FLUSH_TIMEOUT: expected a finite duration above zero such as \"5 seconds\" or a number of milliseconds, got \"0 millis\""],
+      [{ LOG_SHUTDOWN_TIMEOUT: "0" }, "LOG_SHUTDOWN_TIMEOUT: expected a finite duration above zero such as \"5 seconds\" or a number of milliseconds, got \"0\""],
+      [{ LOG_WRITE_TIMEOUT: "Infinity" }, "LOG_WRITE_TIMEOUT: expected a finite duration above zero such as \"5 seconds\" or a number of milliseconds, got \"Infinity\""],
+      [{ LOG_BATCH_WINDOW: "-5" }, "LOG_BATCH_WINDOW: expected a finite duration such as \"100 millis\" or a number of milliseconds (0: no wait), got \"-5\""],
+      [{ LOG_BATCH_WINDOW: "-1 millis" }, "LOG_BATCH_WINDOW: expected a finite duration such as \"100 millis\" or a number of milliseconds (0: no wait), got \"-1 millis\""],
+      [{ LOG_MAX_RECORD_BYTES: "1e6" }, "LOG_MAX_RECORD_BYTES: expected an integer of at least 1024, got \"1e6\""],
+      [{ LOG_LEVELS: "db=loud" }, "LOG_LEVELS: expected comma-separated component=level pairs such as db=warn,http=debug, got \"db=loud\""],
+      [{ LOG_DURABILITY: "fsync" }, "LOG_DURABILITY: expected batched or critical-sync, got \"fsync\""]
     ]
     for (const [env, message] of cases) {
       it.effect(`${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}`, () =>
@@ -145,6 +158,14 @@ describe("Configuration from the environment", () => {
           expect(yield* layerError(env)).toContain(message)
         }))
     }
+
+    it.effect("the bounds themselves are accepted: LOG_QUEUE_CAPACITY=16777216, LOG_BATCH_WINDOW=0 (no wait)", () =>
+      Effect.gen(function*() {
+        const options = yield* optionsFor({ LOG_QUEUE_CAPACITY: "16777216", LOG_BATCH_WINDOW: "0", LOG_WRITE_TIMEOUT: "1 nano" })
+        expect(options.capacity).toBe(16_777_216)
+        expect(Duration.toMillis(Duration.decode(options.batchWindow as Duration.DurationInput))).toBe(0)
+        expect(Duration.toNanos(Duration.decode(options.writeTimeout!))).toEqual(Option.some(1n))
+      }))
 
     it.effect("LOG_FORMAT=xml fails formatFromEnv (and consoleFromEnv)", () =>
       Effect.gen(function*() {

@@ -359,7 +359,7 @@ describe("Serialization", () => {
       Effect.gen(function*() {
         const exit = yield* Effect.exit(Layer.build(AsyncLogger.layer({ maxRecordBytes: 10 }).pipe(Layer.provide(TestSink.layer))).pipe(Effect.scoped))
         expect(exit._tag).toBe("Failure")
-        expect(String(Cause.squash((exit as { cause: Cause.Cause<never> }).cause))).toContain("maxRecordBytes must be at least 1024; got 10")
+        expect(String(Cause.squash((exit as { cause: Cause.Cause<never> }).cause))).toContain("maxRecordBytes must be an integer of at least 1024; got 10")
       }))
   })
 })

@@ -23,13 +23,13 @@ export type AnySchedule = Schedule.Schedule<unknown, unknown>
 
 /** `AsyncLogger`'s options as a user gives them; every one is optional. */
 export interface Options {
-  /** Bounded queue size. Default `10_000`. */
+  /** Bounded queue size, at most 2^24 (`16_777_216`). Default `10_000`. */
   readonly capacity?: number | undefined
   /** On a full queue: `"dropping"` drops the newest (default), `"sliding"` the oldest. */
   readonly overflow?: "dropping" | "sliding" | undefined
   /** Write as soon as this many records wait; also the largest batch. Default `512`. */
   readonly batchSize?: number | undefined
-  /** Longest wait for a batch to fill: a duration or a `Schedule`. Default `"100 millis"`. */
+  /** Longest wait for a batch to fill: a finite duration (`0`: no wait) or a `Schedule`. Default `"100 millis"`. */
   readonly batchWindow?: Duration.DurationInput | AnySchedule | undefined
   /** Bound on draining and flushing at scope close. Default `"5 seconds"`. */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
@@ -147,13 +147,23 @@ const decodeTo = <From extends string, To>(schema: Schema.Schema<From, string>, 
 const DigitsToNumber = Schema.compose(Schema.String.pipe(Schema.pattern(/^\d+$/)), Schema.NumberFromString)
 const PositiveIntText = DigitsToNumber.pipe(Schema.int(), Schema.positive())
 const isPositiveInt = (n: number): boolean => Number.isSafeInteger(n) && n >= 1
-const positiveInt = (fallback: number, variable?: string) =>
-  spec<number, number>({
+const positiveInt = (fallback: number, variable?: string, max?: number) => {
+  const expected = max === undefined ? "a positive integer" : `a positive integer up to ${max}`
+  return spec<number, number>({
     default: fallback,
-    expected: "a positive integer",
-    check: (n) => isPositiveInt(n) ? Option.some(n) : Option.none(),
-    ...(variable === undefined ? {} : { env: envVariable(variable, "a positive integer", PositiveIntText) })
+    expected,
+    check: (n) => isPositiveInt(n) && (max === undefined || n <= max) ? Option.some(n) : Option.none(),
+    ...(variable === undefined ? {} : { env: envVariable(variable, expected, PositiveIntText) })
   })
+}
+
+/**
+ * Largest `capacity` (2^24 records). The queue is allocated whole when the Layer is built, a slot
+ * and a sequence number per record (16 bytes), so this is already 256 MiB before any record is
+ * logged; more is a unit mistake rather than a queue, and near 2^32 the allocation fails with a
+ * bare RangeError that names neither the option nor the value.
+ */
+export const MAX_CAPACITY = 2 ** 24
 
 /** Effect's duration syntax (`"100 millis"`), or a bare number of milliseconds. */
 const DurationText = decodeTo(
@@ -162,12 +172,35 @@ const DurationText = decodeTo(
   ),
   (text): Duration.DurationInput => /^\d+(\.\d+)?$/.test(text) ? Duration.millis(Number(text)) : (text as Duration.DurationInput)
 )
-const duration = (fallback: Duration.DurationInput, example: string, variable: string) =>
+
+/** A negative or NaN input, which `Duration.decode` would silently turn into zero. */
+const isNegativeDuration = (input: unknown): boolean => {
+  if (typeof input === "number") return !(input >= 0)
+  if (typeof input === "bigint") return input < 0n
+  if (typeof input === "string") return input.trimStart().startsWith("-")
+  return Array.isArray(input) && input.some((part) => typeof part === "number" && !(part >= 0))
+}
+
+/**
+ * A finite duration, above zero unless `allowZero`. `Duration.decode` turns negative and NaN
+ * inputs into zero and `Infinity` into an endless duration; a timeout of zero fires at once and
+ * an endless one never, so both are refused rather than decoded.
+ */
+const checkDuration = (allowZero: boolean) => (input: unknown): Option.Option<Duration.Duration> =>
+  isNegativeDuration(input)
+    ? Option.none()
+    : Option.filter(
+      Duration.decodeUnknown(input),
+      (d) => Duration.isFinite(d) && (allowZero || Duration.greaterThan(d, Duration.zero))
+    )
+
+/** A timeout: a finite duration above zero. */
+const timeout = (fallback: Duration.DurationInput, example: string, variable: string) =>
   spec<Duration.DurationInput, Duration.Duration>({
     default: fallback,
-    expected: `a duration such as "${example}"`,
-    check: (input) => Duration.decodeUnknown(input),
-    env: envVariable(variable, `a duration such as "${example}" or a number of milliseconds`, DurationText)
+    expected: `a finite duration above zero such as "${example}"`,
+    check: checkDuration(false),
+    env: envVariable(variable, `a finite duration above zero such as "${example}" or a number of milliseconds`, DurationText)
   })
 
 /** Environment level names, in any case; `warn` and `off` are the common short forms. */
@@ -220,13 +253,22 @@ const PathsText = decodeTo(
 const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
 
+/** An object literal (or `Object.create(null)`): a `Map` or a class instance would pass `isRecord` with no entries read. */
+const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> => {
+  if (!isRecord(u)) return false
+  const proto = Object.getPrototypeOf(u)
+  return proto === Object.prototype || proto === null
+}
+
+const isStringList = (u: unknown): u is ReadonlyArray<string> => Array.isArray(u) && u.every((item) => typeof item === "string")
+
 /** A per-component record whose every value passes `check`, as a Map. */
 const perComponent = <I, A>(expected: string, check: (value: I) => Option.Option<A>, env?: EnvVariable<Readonly<Record<string, I>>>) =>
   spec<Readonly<Record<string, I>>, ReadonlyMap<string, A>>({
     default: {},
     expected,
     check: (input) => {
-      if (!isRecord(input)) return Option.none()
+      if (!isPlainObject(input)) return Option.none()
       const map = new Map<string, A>()
       for (const [name, value] of Object.entries(input)) {
         const checked = check(value)
@@ -259,14 +301,21 @@ export const defaultRetry: AnySchedule = Schedule.exponential("100 millis").pipe
 
 /** Every option: its default, its check, and the variable that can set it. */
 export const specs = {
-  capacity: positiveInt(10_000, "LOG_QUEUE_CAPACITY"),
+  capacity: positiveInt(10_000, "LOG_QUEUE_CAPACITY", MAX_CAPACITY),
   overflow: { ...oneOf(["dropping", "sliding"], "dropping"), env: envVariable("LOG_OVERFLOW", "dropping or sliding", lower("dropping", "sliding")) },
   batchSize: positiveInt(512, "LOG_BATCH_SIZE"),
+  // a zero window is meaningful: the writer takes what is queued on its next turn, without waiting
   batchWindow: spec<Input<"batchWindow">, Duration.Duration | AnySchedule>({
-    ...duration("100 millis", "100 millis", "LOG_BATCH_WINDOW"),
-    check: (input) => Schedule.isSchedule(input) ? Option.some(input) : Duration.decodeUnknown(input)
+    default: "100 millis",
+    expected: `a finite duration such as "100 millis" (0: no wait) or a Schedule`,
+    check: (input) => Schedule.isSchedule(input) ? Option.some(input) : checkDuration(true)(input),
+    env: envVariable(
+      "LOG_BATCH_WINDOW",
+      `a finite duration such as "100 millis" or a number of milliseconds (0: no wait)`,
+      DurationText
+    )
   }),
-  shutdownTimeout: duration("5 seconds", "5 seconds", "LOG_SHUTDOWN_TIMEOUT"),
+  shutdownTimeout: timeout("5 seconds", "5 seconds", "LOG_SHUTDOWN_TIMEOUT"),
   minimumLevel: level("Info", "LOG_LEVEL"),
   criticalLevel: level("Error", "LOG_CRITICAL_LEVEL"),
   replace: boolean(true),
@@ -286,7 +335,7 @@ export const specs = {
   yieldOnPressure: boolean(true),
   maxRecordBytes: spec<number, number>({
     default: DEFAULT_MAX_RECORD_BYTES,
-    expected: `at least ${MIN_MAX_RECORD_BYTES}`,
+    expected: `an integer of at least ${MIN_MAX_RECORD_BYTES}`,
     check: (n) => isPositiveInt(n) && n >= MIN_MAX_RECORD_BYTES ? Option.some(n) : Option.none(),
     env: envVariable(
       "LOG_MAX_RECORD_BYTES",
@@ -296,8 +345,8 @@ export const specs = {
   }),
   redact: spec<ReadonlyArray<string>, ReadonlyArray<string>>({
     default: [],
-    expected: "key paths such as password, req.headers.authorization, *.token",
-    check: (paths) => Array.isArray(paths) && validPaths(paths) ? Option.some(paths) : Option.none(),
+    expected: "a list of key paths such as password, req.headers.authorization, *.token",
+    check: (paths) => isStringList(paths) && validPaths(paths) ? Option.some(paths) : Option.none(),
     env: envVariable("LOG_REDACT", "comma-separated key paths such as password,req.headers.authorization,*.token", PathsText)
   }),
   componentKey: spec<string, string>({
@@ -318,8 +367,8 @@ export const specs = {
     "an object of component: records per second, each a positive integer",
     (n) => isPositiveInt(n) ? Option.some(n) : Option.none()
   ),
-  writeTimeout: duration("5 seconds", "5 seconds", "LOG_WRITE_TIMEOUT"),
-  flushTimeout: duration("5 seconds", "5 seconds", "LOG_FLUSH_TIMEOUT"),
+  writeTimeout: timeout("5 seconds", "5 seconds", "LOG_WRITE_TIMEOUT"),
+  flushTimeout: timeout("5 seconds", "5 seconds", "LOG_FLUSH_TIMEOUT"),
   durability: {
     ...oneOf(["batched", "critical-sync"], "batched"),
     env: envVariable("LOG_DURABILITY", "batched or critical-sync", lower("batched", "critical-sync"))
@@ -328,7 +377,7 @@ export const specs = {
     default: [],
     expected: "a list of SIGHUP, SIGUSR2, SIGBREAK",
     check: (signals) =>
-      Array.isArray(signals) && signals.every((s) => ["SIGHUP", "SIGUSR2", "SIGBREAK"].includes(s)) ? Option.some(signals) : Option.none()
+      isStringList(signals) && signals.every((s) => ["SIGHUP", "SIGUSR2", "SIGBREAK"].includes(s)) ? Option.some(signals) : Option.none()
   })
 } satisfies { readonly [K in keyof Required<Options>]: Spec<Input<K>, unknown> }
 
@@ -343,11 +392,20 @@ export const defaults: { readonly [K in keyof Specs]: Input<K> } = Object.fromEn
   Object.entries(specs).map(([key, s]) => [key, s.default])
 ) as { readonly [K in keyof Specs]: Input<K> }
 
+/** Wraps a number or bigint JSON cannot show, to be unquoted after `JSON.stringify`. */
+const RAW = "\u0000"
+const RAW_QUOTED = /"\\u0000(.*?)\\u0000"/g
+
 const show = (value: unknown): string => {
   if (typeof value === "string") return JSON.stringify(value)
-  if (isRecord(value) && !Schedule.isSchedule(value) && !Duration.isDuration(value)) {
+  if (typeof value === "bigint") return `${value}n`
+  if ((Array.isArray(value) || isRecord(value)) && !Schedule.isSchedule(value) && !Duration.isDuration(value)) {
     try {
-      return JSON.stringify(value)
+      // JSON writes NaN and Infinity as null and throws on a bigint: show them as written in code
+      return JSON.stringify(value, (_key, v: unknown) =>
+        (typeof v === "number" && !Number.isFinite(v)) ? `${RAW}${v}${RAW}`
+        : typeof v === "bigint" ? `${RAW}${v}n${RAW}`
+        : v).replace(RAW_QUOTED, "$1")
     } catch {
       return String(value)
     }
@@ -355,14 +413,52 @@ const show = (value: unknown): string => {
   return String(value)
 }
 
+const OPTION_NAMES: ReadonlyArray<string> = Object.keys(specs)
+
+/** Edit distance, ignoring case: `batchwindow` is one typo from `batchWindow`, not eleven. */
+const distance = (a: string, b: string): number => {
+  const x = a.toLowerCase()
+  const y = b.toLowerCase()
+  let previous = Array.from({ length: y.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= x.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= y.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[y.length]!
+}
+
+/**
+ * TypeScript refuses an unknown key in an object literal, not in a spread object or in plain
+ * JavaScript, where a typo would silently leave the option at its default.
+ */
+const unknownOption = (key: string): Error => {
+  const name = /^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key)
+  const nearest = OPTION_NAMES
+    .map((option) => ({ option, d: distance(key, option) }))
+    .filter(({ d }) => d <= Math.max(2, Math.floor(key.length / 4)))
+    .sort((a, b) => a.d - b.d)[0]
+  return new Error(
+    `logfiber: option ${name} is not an option of AsyncLogger; ` +
+      (nearest === undefined ? `the options are ${OPTION_NAMES.join(", ")}` : `did you mean ${nearest.option}?`)
+  )
+}
+
 /** Check every option given in code; throws an `Error` naming the option and the value. */
 export const resolve = (options: Options): ResolvedOptions => {
+  if (!isRecord(options)) throw new Error(`logfiber: AsyncLogger options must be an object; got ${show(options)}`)
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(specs, key)) throw unknownOption(key)
+  }
   const resolved: Record<string, unknown> = {}
   for (const [key, s] of Object.entries(specs) as Array<[keyof Specs, Spec<unknown, unknown>]>) {
-    const input = options[key] ?? s.default
+    // only undefined means "not given": null is not a value of any option
+    const input = options[key] === undefined ? s.default : options[key]
     const checked = s.check(input)
     if (Option.isNone(checked)) {
-      if (key === "redact" && Array.isArray(input)) explainBadPath(input)
+      if (key === "redact" && isStringList(input)) explainBadPath(input)
       throw new Error(`logfiber: option ${key} must be ${s.expected}; got ${show(input)}`)
     }
     resolved[key] = checked.value
@@ -381,12 +477,17 @@ const explainBadPath = (paths: ReadonlyArray<string>): void => {
   }
 }
 
-/** Read one variable: unset or blank is `None`; a value is decoded with its Schema or fails naming both. */
-const variable = <I>(v: EnvVariable<I>): Config.Config<Option.Option<I>> => {
+/**
+ * Read one variable: unset or blank is `None`; a value is decoded with its Schema, then passed
+ * through `check` (the option's own check, so a variable accepts what code accepts, ranges
+ * included), or fails naming both.
+ */
+const variable = <I>(v: EnvVariable<I>, check: (input: I) => Option.Option<unknown> = Option.some): Config.Config<Option.Option<I>> => {
   return Config.option(Config.string(v.name)).pipe(
     Config.mapOrFail((raw) => {
       if (Option.isNone(raw) || raw.value.trim() === "") return Either.right(Option.none())
-      return Either.match(v.decode(raw.value.trim()), {
+      const decoded = Either.filterOrLeft(v.decode(raw.value.trim()), (value) => Option.isSome(check(value)), () => undefined)
+      return Either.match(decoded, {
         onLeft: () => Either.left(ConfigError.InvalidData([v.name], `${v.name}: expected ${v.expected}, got ${JSON.stringify(raw.value)}`)),
         onRight: (value) => Either.right(Option.some(value))
       })
@@ -421,7 +522,11 @@ export const formatName: Config.Config<FormatName> = Config.map(
 const fromVariables: Config.Config<Options> = Config.map(
   Config.all(
     Object.fromEntries(
-      Object.entries(specs).flatMap(([key, s]) => "env" in s && s.env !== undefined ? [[key, variable(s.env as EnvVariable<unknown>)]] : [])
+      Object.entries(specs).flatMap(([key, s]) =>
+        "env" in s && s.env !== undefined
+          ? [[key, variable(s.env as EnvVariable<unknown>, (s as Spec<unknown, unknown>).check)]]
+          : []
+      )
     ) as Record<string, Config.Config<Option.Option<unknown>>>
   ),
   (values) => Object.fromEntries(Object.entries(values).map(([key, value]) => [key, Option.getOrUndefined(value)])) as Options
