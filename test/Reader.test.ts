@@ -27,6 +27,12 @@ const cat = (...args: Array<string>) =>
     return { out, err, code }
   })
 
+/** Run the real `logfiber` bin as a child process (killed after 10 s: a hang fails the test). */
+const catBin = (...args: Array<string>) => {
+  const result = spawnSync(process.execPath, ["bin/logfiber.mjs", "cat", ...args], { encoding: "utf8", timeout: 10_000 })
+  return { out: result.stdout, err: result.stderr, code: result.status }
+}
+
 const seqsOf = (out: string) => out.trimEnd().split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l).seq as number)
 
 /** A log directory: rotated files (one gzipped) and the active file. */
@@ -149,5 +155,26 @@ describe("Reader (logfiber cat)", () => {
     const result = spawnSync(process.execPath, ["bin/logfiber.mjs", "cat", "/nonexistent/app.log"], { encoding: "utf8" })
     expect(result.stderr).toContain("logfiber cat: /nonexistent/app.log: no such file or directory")
     expect(result.status).toBe(1)
+  })
+
+  it("a dangling symbolic link in a directory is reported by name, the other files printed, exit 1 (no stack trace)", () => {
+    const dir = tempDir()
+    fs.writeFileSync(path.join(dir, "app.log"), lines(Format.json, [rec(1), rec(2)]))
+    fs.symlinkSync(path.join(dir, "gone.log"), path.join(dir, "broken.log"))
+    const { out, err, code } = catBin(dir)
+    expect(seqsOf(out)).toEqual([1, 2])
+    expect(err).toBe(`logfiber cat: ${path.join(dir, "broken.log")}: no such file or directory\n`)
+    expect(code).toBe(1)
+  })
+
+  it("a named pipe given as an argument is refused at once (reading it would block forever), exit 1", () => {
+    const dir = tempDir()
+    const fifo = path.join(dir, "pipe.log")
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0)
+    fs.writeFileSync(path.join(dir, "app.log"), lines(Format.json, [rec(1)]))
+    const { out, err, code } = catBin(fifo, path.join(dir, "app.log"))
+    expect(seqsOf(out)).toEqual([1])
+    expect(err).toBe(`logfiber cat: ${fifo}: a named pipe, not read\n`)
+    expect(code).toBe(1)
   })
 })

@@ -5,7 +5,7 @@ import type { LogRecord } from "../../LogRecord.js"
 import { type CatOptions, parse, USAGE } from "./args.js"
 import { follow } from "./follow.js"
 import { type CatIO, Printer } from "./printer.js"
-import { type SourceEnd, type SourceLine, readLines } from "./lineSource.js"
+import { describe, type SourceEnd, type SourceLine, readLines } from "./lineSource.js"
 import { parseLine } from "./record.js"
 import { NAME_PATTERN } from "../directory/naming.js"
 import type { KeyRing } from "../encryption/file.js"
@@ -33,9 +33,27 @@ const fileSource = (file: string): Source =>
     ? { _tag: "encrypted", file }
     : { _tag: "lines", file }
 
+/** Why a path cannot be read, for a message (`ENOENT` also covers a dangling symbolic link). */
+const statError = (error: unknown): string => {
+  const code = (error as NodeJS.ErrnoException).code
+  return code === "ENOENT" ? "no such file or directory" : describe(error)
+}
+
+/** What a path that is neither a regular file nor a directory is, for the refusal message. */
+const kindOf = (stat: fs.Stats): string =>
+  stat.isFIFO()
+    ? "a named pipe"
+    : stat.isSocket()
+    ? "a socket"
+    : stat.isCharacterDevice() || stat.isBlockDevice()
+    ? "a device"
+    : "not a regular file"
+
 /**
  * Every source an input names: a directory stands for its files (temporary files left out) and
- * for the `DirectorySink` record files under it, read as one source in time order.
+ * for the `DirectorySink` record files under it, read as one source in time order. What cannot
+ * be read (a dangling link, an unreadable directory) or is not a regular file (a FIFO would block
+ * the read forever) is reported and left out.
  */
 const expand = (inputs: ReadonlyArray<string>, printer: Printer): Array<Source> => {
   const files: Array<Source> = []
@@ -43,20 +61,40 @@ const expand = (inputs: ReadonlyArray<string>, printer: Printer): Array<Source> 
     let stat: fs.Stats
     try {
       stat = fs.statSync(input)
-    } catch {
-      printer.report(`${input}: no such file or directory`)
+    } catch (error) {
+      printer.report(`${input}: ${statError(error)}`)
       continue
     }
-    if (!stat.isDirectory()) {
+    if (stat.isFile()) {
       files.push(fileSource(input))
       continue
     }
-    const records = recordSource(input)
-    if (records !== undefined) files.push(records)
-    for (const entry of fs.readdirSync(input).sort()) {
+    if (!stat.isDirectory()) {
+      printer.report(`${input}: ${kindOf(stat)}, not read`)
+      continue
+    }
+    let entries: Array<string>
+    try {
+      const records = recordSource(input)
+      if (records !== undefined) files.push(records)
+      entries = fs.readdirSync(input).sort()
+    } catch (error) {
+      printer.report(`${input}: ${statError(error)}`)
+      continue
+    }
+    for (const entry of entries) {
+      if (entry.endsWith(".tmp") || NAME_PATTERN.test(entry)) continue
       const full = path.join(input, entry)
-      if (entry.endsWith(".tmp") || NAME_PATTERN.test(entry) || !fs.statSync(full).isFile()) continue
-      files.push(fileSource(full))
+      let isFile: boolean
+      try {
+        isFile = fs.statSync(full).isFile()
+      } catch (error) {
+        // a dangling symbolic link, or a file removed since the listing
+        printer.report(`${full}: ${statError(error)}`)
+        continue
+      }
+      // FIFOs, sockets and subdirectories in a directory are not log files: left out quietly
+      if (isFile) files.push(fileSource(full))
     }
   }
   return files

@@ -19,7 +19,8 @@ export interface SourceEnd {
   bytes: number
 }
 
-const describe = (error: unknown): string => {
+/** A read error, for a message. */
+export const describe = (error: unknown): string => {
   const e = error as NodeJS.ErrnoException
   if (e.code === "ENOENT") return "no such file"
   if (e.code === "EACCES") return "permission denied"
