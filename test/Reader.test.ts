@@ -177,4 +177,19 @@ describe("Reader (logfiber cat)", () => {
     expect(err).toBe(`logfiber cat: ${fifo}: a named pipe, not read\n`)
     expect(code).toBe(1)
   })
+
+  it.effect("--since and --until take only real ISO-8601 dates and times or ages: anything else exits 2 naming the flag and value", () =>
+    Effect.gen(function*() {
+      const file = path.join(tempDir(), "app.log")
+      fs.writeFileSync(file, lines(Format.json, [rec(1)]))
+      // Date.parse would take all of these: "1" as the year 2001, Feb 31 as March 3, hour 24 as the next day
+      for (const [flag, value] of [["--since", "1"], ["--since", "2026-02-31"], ["--until", "2026-11-30T24:00"], ["--until", "30"]]) {
+        const { out, err, code } = yield* cat(file, flag!, value!)
+        expect({ out, code }).toEqual({ out: "", code: 2 })
+        expect(err).toContain(`logfiber: ${flag} ${value}: expected an ISO-8601 date or time`)
+      }
+      const inRange = yield* cat(file, "--since", "2026-11-30", "--until", "2026-11-30T10:00:01.500+00:00")
+      expect(inRange).toEqual({ out: Format.json(rec(1)) + "\n", err: "", code: 0 })
+      expect((yield* cat(file, "--since", "2026-11-30T10:00:02Z")).out).toBe("")
+    }))
 })
