@@ -27,6 +27,12 @@ const cat = (...args: Array<string>) =>
     return { out, err, code }
   })
 
+/** Run the real `logfiber` bin as a child process (killed after 10 s: a hang fails the test). */
+const catBin = (...args: Array<string>) => {
+  const result = spawnSync(process.execPath, ["bin/logfiber.mjs", "cat", ...args], { encoding: "utf8", timeout: 10_000 })
+  return { out: result.stdout, err: result.stderr, code: result.status }
+}
+
 const seqsOf = (out: string) => out.trimEnd().split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l).seq as number)
 
 /** A log directory: rotated files (one gzipped) and the active file. */
@@ -150,4 +156,54 @@ describe("Reader (logfiber cat)", () => {
     expect(result.stderr).toContain("logfiber cat: /nonexistent/app.log: no such file or directory")
     expect(result.status).toBe(1)
   })
+
+  it("a dangling symbolic link in a directory is reported by name, the other files printed, exit 1 (no stack trace)", () => {
+    const dir = tempDir()
+    fs.writeFileSync(path.join(dir, "app.log"), lines(Format.json, [rec(1), rec(2)]))
+    fs.symlinkSync(path.join(dir, "gone.log"), path.join(dir, "broken.log"))
+    const { out, err, code } = catBin(dir)
+    expect(seqsOf(out)).toEqual([1, 2])
+    expect(err).toBe(`logfiber cat: ${path.join(dir, "broken.log")}: no such file or directory\n`)
+    expect(code).toBe(1)
+  })
+
+  it("a named pipe given as an argument is refused at once (reading it would block forever), exit 1", () => {
+    const dir = tempDir()
+    const fifo = path.join(dir, "pipe.log")
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0)
+    fs.writeFileSync(path.join(dir, "app.log"), lines(Format.json, [rec(1)]))
+    const { out, err, code } = catBin(fifo, path.join(dir, "app.log"))
+    expect(seqsOf(out)).toEqual([1])
+    expect(err).toBe(`logfiber cat: ${fifo}: a named pipe, not read\n`)
+    expect(code).toBe(1)
+  })
+
+  it.effect("--since and --until take only real ISO-8601 dates and times or ages: anything else exits 2 naming the flag and value", () =>
+    Effect.gen(function*() {
+      const file = path.join(tempDir(), "app.log")
+      fs.writeFileSync(file, lines(Format.json, [rec(1)]))
+      // Date.parse would take all of these: "1" as the year 2001, Feb 31 as March 3, hour 24 as the next day
+      for (const [flag, value] of [["--since", "1"], ["--since", "2026-02-31"], ["--until", "2026-11-30T24:00"], ["--until", "30"]]) {
+        const { out, err, code } = yield* cat(file, flag!, value!)
+        expect({ out, code }).toEqual({ out: "", code: 2 })
+        expect(err).toContain(`logfiber: ${flag} ${value}: expected an ISO-8601 date or time`)
+      }
+      const inRange = yield* cat(file, "--since", "2026-11-30", "--until", "2026-11-30T10:00:01.500+00:00")
+      expect(inRange).toEqual({ out: Format.json(rec(1)) + "\n", err: "", code: 0 })
+      expect((yield* cat(file, "--since", "2026-11-30T10:00:02Z")).out).toBe("")
+    }))
+
+  it.effect("a 64 MB line is read in linear time (each chunk searched once for a newline), and printed whole", () =>
+    Effect.gen(function*() {
+      const file = path.join(tempDir(), "app.log")
+      const huge = Format.json(rec(2, { message: "x".repeat(64 * 1024 * 1024) }))
+      fs.writeFileSync(file, lines(Format.json, [rec(1)]) + huge + "\n" + lines(Format.json, [rec(3)]))
+      const started = Date.now()
+      const { out, code } = yield* cat(file)
+      // searching the whole unfinished line again per 256 KiB chunk took about 9 s here
+      expect(Date.now() - started).toBeLessThan(4_000)
+      expect(code).toBe(0)
+      expect(out.split("\n").map((l) => l.length)).toEqual([Format.json(rec(1)).length, huge.length, Format.json(rec(3)).length, 0])
+    }), 30_000)
 })
+

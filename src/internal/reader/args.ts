@@ -44,15 +44,34 @@ export const levelRank = (level: Level): number => {
 
 const AGE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/
 const UNIT: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+/** The ISO-8601 forms accepted: a date, or a date and time (minutes at least) with an optional zone. */
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(?:Z|[+-](\d{2}):(\d{2}))?)?$/
+
+/**
+ * Whether each field of an `ISO_TIME` match is in range. `Date.parse` alone is not enough: it
+ * rolls 2026-02-31 over to March 3 and reads a bare `1` as the year 2001.
+ */
+const isRealTime = (m: RegExpExecArray): boolean => {
+  const [year, month, day, hour = 0, minute = 0, second = 0, zoneHour = 0, zoneMinute = 0] = m.slice(1).map(
+    (field) => field === undefined ? undefined : Number(field)
+  )
+  const date = new Date(Date.UTC(year!, month! - 1, day!))
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month! - 1 && date.getUTCDate() === day &&
+    hour <= 23 && minute <= 59 && second <= 59 && zoneHour <= 23 && zoneMinute <= 59
+}
 
 /** An ISO-8601 time or an age before `now`; throws a message naming the option. */
 const timeArg = (option: string, value: string | undefined, fallback: number, now: number): number => {
   if (value === undefined) return fallback
   const age = AGE.exec(value)
   if (age !== null) return now - Number(age[1]) * UNIT[age[2]!]!
-  const time = Date.parse(value)
+  const iso = ISO_TIME.exec(value)
+  const time = iso !== null && isRealTime(iso) ? Date.parse(value) : Number.NaN
   if (Number.isNaN(time)) {
-    throw new Error(`--${option} ${value}: expected an ISO-8601 time (2026-11-30T10:00:00Z) or an age (15m, 2h, 7d)`)
+    throw new Error(
+      `--${option} ${value}: expected an ISO-8601 date or time (2026-11-30, 2026-11-30T10:00:00Z) or an age (30s, 15m, 2h, 7d)`
+    )
   }
   return time
 }

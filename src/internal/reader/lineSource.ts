@@ -19,7 +19,8 @@ export interface SourceEnd {
   bytes: number
 }
 
-const describe = (error: unknown): string => {
+/** A read error, for a message. */
+export const describe = (error: unknown): string => {
   const e = error as NodeJS.ErrnoException
   if (e.code === "ENOENT") return "no such file"
   if (e.code === "EACCES") return "permission denied"
@@ -31,36 +32,68 @@ const describe = (error: unknown): string => {
 }
 
 /**
- * The whole lines of `file` (gunzipped when it ends in `.gz`), in file order. An unterminated
- * last line is not returned (`end.tornTail`); an error ends the lines and is put in `end.error`.
+ * Cuts a byte stream into lines. Only the newly decoded text is searched for newlines and an
+ * unfinished line is kept as pieces, so a line of many chunks costs linear, not quadratic, time;
+ * the decoder keeps a character cut by a chunk's end for the next chunk.
  */
-export async function* readLines(file: string, end: SourceEnd, start = 0): AsyncGenerator<SourceLine> {
-  const decoder = new StringDecoder("utf8")
-  let pending = ""
+export class LineSplitter {
+  private readonly decoder = new StringDecoder("utf8")
+  private pending: Array<string> = []
+  /** Raw bytes after the last newline (a newline byte never occurs inside a UTF-8 sequence). */
+  tailBytes = 0
+
+  /** The lines `chunk` completes. */
+  push(chunk: Buffer): Array<string> {
+    const lastNewline = chunk.lastIndexOf(10)
+    this.tailBytes = lastNewline === -1 ? this.tailBytes + chunk.length : chunk.length - lastNewline - 1
+    const text = this.decoder.write(chunk)
+    const lines: Array<string> = []
+    let from = 0
+    for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", from)) {
+      const piece = text.slice(from, nl)
+      if (this.pending.length === 0) lines.push(piece)
+      else {
+        this.pending.push(piece)
+        lines.push(this.pending.join(""))
+        this.pending = []
+      }
+      from = nl + 1
+    }
+    if (from < text.length) this.pending.push(text.slice(from))
+    return lines
+  }
+
+  /** Whether bytes after the last newline are waiting for theirs. */
+  get torn(): boolean {
+    return this.tailBytes > 0
+  }
+}
+
+/**
+ * The whole lines of `file` (gunzipped when it ends in `.gz`), in file order; read through `fd`
+ * when given (left open: `--follow` carries on with it). An unterminated last line is not
+ * returned (`end.tornTail`); an error ends the lines and is put in `end.error`.
+ */
+export async function* readLines(file: string, end: SourceEnd, fd?: number): AsyncGenerator<SourceLine> {
+  const splitter = new LineSplitter()
   let lineNumber = 0
   try {
-    const raw = fs.createReadStream(file, { start, highWaterMark: 256 * 1024 })
+    const raw = fs.createReadStream(file, { highWaterMark: 256 * 1024, ...(fd === undefined ? {} : { fd, autoClose: false, start: 0 }) })
     const stream = file.endsWith(".gz") ? raw.pipe(zlib.createGunzip()) : raw
     // a read error (ENOENT) is raised on the file stream, not on the gunzip stream it feeds
     if (stream !== raw) raw.on("error", (error) => stream.destroy(error))
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       end.bytes += chunk.length
-      const text = pending + decoder.write(chunk)
-      let from = 0
-      for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", from)) {
-        yield { text: text.slice(from, nl), file, lineNumber: ++lineNumber }
-        from = nl + 1
-      }
-      pending = text.slice(from)
+      for (const text of splitter.push(chunk)) yield { text, file, lineNumber: ++lineNumber }
     }
-    pending += decoder.end()
   } catch (error) {
     end.error = describe(error)
     return
   }
-  if (pending.length > 0) {
+  if (splitter.torn) {
     end.tornTail = true
-    // not consumed: a follower reads it again once its newline has arrived
-    end.bytes -= Buffer.byteLength(pending)
+    // not consumed: a follower reads these bytes again once their newline has arrived (counted
+    // in raw bytes: the decoded text of a line torn inside a character is not the same length)
+    end.bytes -= splitter.tailBytes
   }
 }

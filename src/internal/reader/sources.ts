@@ -10,11 +10,15 @@ import { listRecordFiles, readRecordFile } from "../directory/read.js"
 import { decryptData, formatBlockError, type KeyRing } from "../encryption/file.js"
 import { isEncrypted } from "../encryption/frame.js"
 import { decodeBase64Key, fingerprint } from "../encryption/key.js"
+import type { FollowedHandle } from "./follow.js"
 import type { SourceEnd, SourceLine } from "./lineSource.js"
 
-/** Something to read: a line file, an encrypted line file, or the record files of a directory. */
+/**
+ * Something to read: a line file (with `--follow`, an active one is opened beforehand and read
+ * through that descriptor), an encrypted line file, or the record files of a directory.
+ */
 export type Source =
-  | { readonly _tag: "lines"; readonly file: string }
+  | { readonly _tag: "lines"; readonly file: string; readonly followed?: FollowedHandle | undefined }
   | { readonly _tag: "encrypted"; readonly file: string }
   | { readonly _tag: "records"; readonly file: string; readonly files: ReadonlyArray<string> }
 
