@@ -77,10 +77,10 @@ export interface FanOutOptions {
 /**
  * Write every batch to all the given sinks, concurrently and in isolation: each sink has its own
  * queue of batches and fiber, retries on its own (`retry`, default exponential from 100 ms,
- * 4 retries; `writeTimeout`, default 5 s) and keeps its own counts. A batch counts as written as
- * soon as one sink accepted it, so a sink that is down or slow never holds back the others nor
- * makes them write a batch twice: it falls behind, and past 16 batches the next ones are counted
- * failed for it alone, named on stderr. Per-sink counts: `LogSink.stats` (and
+ * 4 retries; `writeTimeout`, default 5 s) and keeps its own counts. A batch counts as written
+ * once one sink accepted it. A slow sink 16 batches behind holds the logger back, as it would
+ * alone; a failing one (down, hanging) does not: it falls behind and the batches it has no room
+ * for are counted failed for it alone, named on stderr. Per-sink counts: `LogSink.stats` (and
  * `AsyncLogger.stats`'s `sinks`).
  *
  * @example
@@ -119,15 +119,25 @@ export function fanOut<E, R>(
 }
 
 const filterService = (sink: LogSinkService, level: LogLevel.LogLevel): LogSinkService => {
+  // the same batch gives the same array: a fanOut inside knows a batch the logger retries
+  // (after its writeTimeout) by its identity
+  const filtered = new WeakMap<ReadonlyArray<LogRecord>, ReadonlyArray<LogRecord>>()
   const keep = (batch: ReadonlyArray<LogRecord>): ReadonlyArray<LogRecord> => {
     for (const r of batch) {
       // most batches are all kept or all skipped: copy only when they are mixed
-      if (labelOrdinal(r.level) < level.ordinal) return batch.filter((x) => labelOrdinal(x.level) >= level.ordinal)
+      if (labelOrdinal(r.level) < level.ordinal) {
+        let kept = filtered.get(batch)
+        if (kept === undefined) {
+          kept = batch.filter((x) => labelOrdinal(x.level) >= level.ordinal)
+          filtered.set(batch, kept)
+        }
+        return kept
+      }
     }
     return batch
   }
   const writeSync = sink.writeSync
-  return {
+  const service: LogSinkService & { readonly [internalFanOut.settleGivenUpKey]: (batch: ReadonlyArray<LogRecord>) => boolean } = {
     ...sink,
     name: `${sink.name} (${level.label} and above)`,
     minimumLevel: level,
@@ -135,11 +145,13 @@ const filterService = (sink: LogSinkService, level: LogLevel.LogLevel): LogSinkS
       const kept = keep(batch)
       return kept.length === 0 ? Effect.void : sink.write(kept)
     },
+    [internalFanOut.settleGivenUpKey]: (batch: ReadonlyArray<LogRecord>) => internalFanOut.settledByFanOut(sink, keep(batch)),
     writeSync: writeSync === undefined ? undefined : (batch) => {
       const kept = keep(batch)
       if (kept.length > 0) writeSync(kept)
     }
   }
+  return service
 }
 
 /**

@@ -104,7 +104,7 @@ describe("LogSink.fanOut", () => {
       expect(stderr.join("")).not.toContain("\"event\"")
     }))
 
-  it.live("a sink that is down does not hold back the others: a 20,000-record burst reaches the file whole, nothing dropped", () =>
+  it.live("a sink known to be down does not hold back the others: a 20,000-record burst reaches the file whole, nothing dropped", () =>
     Effect.gen(function*() {
       const dir = tempDir()
       const file = path.join(dir, "a.log")
@@ -117,6 +117,9 @@ describe("LogSink.fanOut", () => {
       )
       const [stats] = yield* captureStderr(
         Effect.gen(function*() {
+          // the first batch tells it is down (it failed its retries); then the burst
+          yield* Effect.logInfo("first")
+          yield* AsyncLogger.flush
           yield* logs(20_000)
           return yield* AsyncLogger.AsyncLogger
         }).pipe(
@@ -125,10 +128,110 @@ describe("LogSink.fanOut", () => {
           Effect.flatMap((service) => service.stats)
         )
       )
-      expect(seqs(file)).toEqual(Array.from({ length: 20_000 }, (_, i) => i + 1))
-      expect(stats).toMatchObject({ offered: 20_000, written: 20_000, dropped: 0, failed: 0, pending: 0 })
-      expect(stats.sinks?.map((s) => [s.written, s.failed])).toEqual([[20_000, 0], [0, 20_000]])
+      expect(seqs(file)).toEqual(Array.from({ length: 20_001 }, (_, i) => i + 1))
+      expect(stats).toMatchObject({ offered: 20_001, written: 20_001, dropped: 0, failed: 0, pending: 0 })
+      expect(stats.sinks?.map((s) => [s.written, s.failed])).toEqual([[20_001, 0], [0, 20_001]])
     }), 30_000)
+})
+
+/** A sink that records each batch's seqs and how many of its writes ran at once. */
+const recording = (name: string, write: (call: number) => Effect.Effect<void, LogSink.SinkError>) => {
+  const seen: Array<number> = []
+  let calls = 0
+  let running = 0
+  let maxRunning = 0
+  const layer = Layer.succeed(LogSink.LogSink, LogSink.make({
+    name,
+    write: (batch) =>
+      Effect.suspend(() => {
+        running++
+        maxRunning = Math.max(maxRunning, running)
+        return write(++calls).pipe(
+          Effect.zipRight(Effect.sync(() => void seen.push(...batch.map((r) => r.seq)))),
+          Effect.ensuring(Effect.sync(() => void running--))
+        )
+      })
+  }))
+  return { layer, seen, maxRunning: () => maxRunning }
+}
+
+const inOrder = (n: number) => Array.from({ length: n }, (_, i) => i + 1)
+
+describe("LogSink.fanOut: each sink on its own", () => {
+  it.live("an asynchronous sink gets its batches in order, one write at a time, while the other is written inline", () =>
+    Effect.gen(function*() {
+      const a = recording("a", () => Effect.void)
+      const b = recording("b", (call) => Effect.sleep(call % 2 === 0 ? "20 millis" : "1 millis"))
+      yield* Effect.gen(function*() {
+        for (let round = 0; round < 10; round++) {
+          yield* logs(16)
+          yield* Effect.sleep("30 millis")
+        }
+      }).pipe(Effect.provide(AsyncLogger.layer({ batchSize: 8, batchWindow: 0 }).pipe(Layer.provide(LogSink.fanOut(a.layer, b.layer)))))
+      expect(a.seen).toEqual(inOrder(160))
+      expect(b.seen).toEqual(inOrder(160))
+      expect(b.maxRunning()).toBe(1)
+    }), 20_000)
+
+  it.live("a flaky sink whose retry succeeds, and a slow one, keep every record: they hold the writer back, not lose", () =>
+    Effect.gen(function*() {
+      const flaky = recording("flaky", (call) =>
+        call % 3 === 0 ? Effect.fail(new LogSink.SinkError({ sink: "flaky", reason: "EAGAIN" })) : Effect.void)
+      const slow = recording("slow", () => Effect.sleep("2 millis"))
+      const stats = yield* Effect.gen(function*() {
+        yield* logs(4_000)
+        yield* AsyncLogger.flush
+        return yield* AsyncLogger.stats
+      }).pipe(Effect.provide(AsyncLogger.layer({ batchSize: 16 }).pipe(Layer.provideMerge(
+        LogSink.fanOut({ retry: Schedule.recurs(3) }, FileSink.layer({ path: path.join(tempDir(), "a.log") }), flaky.layer, slow.layer)
+      ))))
+      expect(flaky.seen).toEqual(inOrder(4_000))
+      expect(slow.seen).toEqual(inOrder(4_000))
+      expect(stats).toMatchObject({ offered: 4_000, written: 4_000, dropped: 0, failed: 0 })
+      expect(stats.sinks?.map((s) => s.failed)).toEqual([0, 0, 0])
+    }), 20_000)
+
+  it.live("withMinimumLevel around a fan-out of slow sinks: a batch the logger retried reaches each sink once, counted written", () =>
+    Effect.gen(function*() {
+      const a = recording("a", () => Effect.sleep("300 millis"))
+      const b = recording("b", () => Effect.sleep("300 millis"))
+      const Sinks = LogSink.withMinimumLevel(LogSink.fanOut(a.layer, b.layer), "Info")
+      const stats = yield* Effect.gen(function*() {
+        for (let i = 1; i <= 20; i++) {
+          yield* Effect.logDebug("debug", { i })
+          yield* Effect.logInfo("info", { i })
+        }
+        yield* AsyncLogger.flush
+        return yield* AsyncLogger.stats
+      }).pipe(Effect.provide(
+        AsyncLogger.layer({ minimumLevel: "Debug", batchSize: 40, writeTimeout: "100 millis", retry: Schedule.recurs(3) }).pipe(
+          Layer.provide(Sinks)
+        )
+      ))
+      const infos = Array.from({ length: 20 }, (_, i) => 2 * (i + 1))
+      expect(a.seen).toEqual(infos)
+      expect(b.seen).toEqual(infos)
+      expect(stats).toMatchObject({ offered: 40, written: 40, failed: 0 })
+    }), 20_000)
+
+  it.live("a sink whose write ignores interruption: each attempt given up after writeTimeout, the scope closes within shutdownTimeout", () =>
+    Effect.gen(function*() {
+      const a = recording("a", () => Effect.void)
+      const stuck = recording("stuck", () => Effect.uninterruptible(Effect.sleep("10 seconds")))
+      const started = yield* Effect.sync(() => Date.now())
+      const service = yield* Effect.gen(function*() {
+        yield* logs(10)
+        return yield* AsyncLogger.AsyncLogger
+      }).pipe(Effect.provide(AsyncLogger.layer({ shutdownTimeout: "1 second" }).pipe(Layer.provideMerge(
+        LogSink.fanOut({ retry: Schedule.recurs(1), writeTimeout: "300 millis" }, a.layer, stuck.layer)
+      ))))
+      expect(Date.now() - started).toBeLessThan(5_000)
+      const stats = yield* service.stats
+      expect(a.seen).toEqual(inOrder(10))
+      expect(stuck.seen).toEqual([])
+      expect(stats).toMatchObject({ offered: 10, written: 10, pending: 0 })
+      expect(stats.sinks?.map((s) => [s.written, s.failed])).toEqual([[10, 0], [0, 10]])
+    }), 20_000)
 })
 
 describe("LogSink.withMinimumLevel", () => {

@@ -1,11 +1,14 @@
 /**
  * `LogSink.fanOut`: one sink that writes each batch to several, each in isolation. Every child
- * has its own short queue of batches and its own fiber, which writes them in order with the
- * child's retries and `writeTimeout`, and keeps the child's counts. A fan-out write is done as
- * soon as one child has accepted the batch (the others go on in the background); it fails, and
- * the logger counts the batch failed, only when every child failed it. So a sink that is down or
- * hangs (a syslog server, a collector) costs the others nothing: it falls behind, and past
- * `MAX_BEHIND` batches the batches it has no room for are counted failed for it alone.
+ * has its own short queue of batches and its own fiber, which writes them in order, one at a
+ * time, with the child's retries and `writeTimeout`, and keeps the child's counts; a child with
+ * nothing behind is written inline. A fan-out write is done once one child has accepted the batch
+ * and every healthy child has room (`MAX_BEHIND` batches): a slow sink pushes back on the logger
+ * as it would alone. A failing child (two failed attempts in a row, an attempt with no answer in
+ * time, or a batch given up) does not: it falls behind, and the batches it has no room for are
+ * counted failed for it alone. So a sink that is down or hangs (a syslog server, a collector)
+ * costs the others at most its first retry delay or `writeTimeout`. The batch fails, and the
+ * logger counts it failed, only when every child failed it.
  */
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
@@ -77,8 +80,12 @@ class Child {
   readonly jobs: Array<Job> = []
   /** The job being written (taken from `jobs`), if any. */
   current: Job | undefined = undefined
+  /** Not failing (see `failing`): a healthy child that falls behind pushes back. */
+  healthy = true
+  private failedAttempts = 0
   private wakeWorker: (() => void) | undefined = undefined
   private idleWaiters: Array<() => void> = []
+  private roomWaiters: Array<() => void> = []
 
   constructor(readonly sink: LogSinkService) {}
 
@@ -95,9 +102,12 @@ class Child {
     return { sink: this.sink.name, written: this.written, failed: this.failed, retries: this.retries, batches: this.batches }
   }
 
-  /** Queue a batch for this child's fiber; a child `MAX_BEHIND` batches behind fails it at once. */
+  /**
+   * Queue a batch for this child's fiber. A failing child `MAX_BEHIND` batches behind fails it at
+   * once; a healthy one takes it, and the fan-out's write waits for room (`room`).
+   */
   offer(job: Job): void {
-    if (this.jobs.length >= MAX_BEHIND) {
+    if (this.jobs.length >= MAX_BEHIND && !this.healthy) {
       this.failed += this.accepted(job.batch)
       job.outcome.settle(`${this.sink.name} is ${MAX_BEHIND} batches behind`)
       return
@@ -109,10 +119,63 @@ class Child {
   }
 
   readonly next: Effect.Effect<Job> = Effect.async<Job>((resume) => {
+    // the job is `current` from the moment it leaves `jobs`: until the worker runs, the child is
+    // not idle (else the next batch would be written inline, before or beside this one)
     const job = this.jobs.shift()
-    if (job !== undefined) return resume(Effect.succeed(job))
+    if (job !== undefined) {
+      this.current = job
+      this.notifyRoom()
+      return resume(Effect.succeed(job))
+    }
     this.notifyIdle()
-    this.wakeWorker = () => resume(Effect.succeed(this.jobs.shift()!))
+    this.wakeWorker = () => {
+      const next = this.jobs.shift()!
+      this.current = next
+      this.notifyRoom()
+      resume(Effect.succeed(next))
+    }
+  })
+
+  /** A write succeeded: the child pushes back again when it falls behind. */
+  succeeded(): void {
+    this.healthy = true
+    this.failedAttempts = 0
+  }
+
+  /**
+   * An attempt failed. Two in a row (a sink that is down fails its retry too), an attempt with no
+   * answer in time, or a batch given up make the child failing: it no longer holds the writer
+   * back, until a write succeeds. One failed attempt is not enough: a flaky sink that a retry
+   * mends keeps its records.
+   */
+  attemptFailed(timedOut: boolean): void {
+    if (timedOut || ++this.failedAttempts >= 2) this.failing()
+  }
+
+  failing(): void {
+    this.healthy = false
+    this.notifyRoom()
+  }
+
+  private get hasRoom(): boolean {
+    return !this.healthy || this.jobs.length < MAX_BEHIND
+  }
+
+  private notifyRoom(): void {
+    if (!this.hasRoom) return
+    const waiters = this.roomWaiters
+    this.roomWaiters = []
+    for (const wake of waiters) wake()
+  }
+
+  /** Resolves when the child can take another batch without holding the writer: see `offer`. */
+  readonly room: Effect.Effect<void> = Effect.async<void>((resume) => {
+    if (this.hasRoom) return resume(Effect.void)
+    const wake = () => resume(Effect.void)
+    this.roomWaiters.push(wake)
+    return Effect.sync(() => {
+      this.roomWaiters = this.roomWaiters.filter((w) => w !== wake)
+    })
   })
 
   get idle(): boolean {
@@ -140,6 +203,7 @@ class Child {
 /** Why one attempt failed: a `SinkError`'s reason, a timeout, a defect. */
 interface Failure {
   readonly reason: string
+  readonly timedOut?: boolean
 }
 
 const failureReason = (error: unknown): string => {
@@ -162,16 +226,25 @@ const writeChild = (
   let attempts = 0
   return Effect.suspend((): Effect.Effect<void, Failure> => {
     if (attempts++ > 0) child.retries++
-    const attempt = attempts === 1 && job.first !== undefined ? job.first : Effect.suspend(() => child.sink.write(batch))
+    // in a fiber of its own, joined: a write that ignores interruption cannot hold this fiber
+    // past `timeout`, nor the scope's close past the logger's shutdownTimeout
+    const attempt = attempts === 1 && job.first !== undefined
+      ? job.first
+      : Effect.flatMap(Effect.forkDaemon(Effect.suspend(() => child.sink.write(batch))), joinOrStop)
     return attempt.pipe(
       Effect.mapError((error): Failure => ({ reason: failureReason(error) })),
-      Effect.timeoutFail({ duration: timeout, onTimeout: (): Failure => ({ reason: `no answer within ${Duration.format(timeout)}` }) }),
-      Effect.catchAllDefect((defect) => Effect.fail<Failure>({ reason: `defect: ${thrownText(defect)}` }))
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: (): Failure => ({ reason: `no answer within ${Duration.format(timeout)}`, timedOut: true })
+      }),
+      Effect.catchAllDefect((defect) => Effect.fail<Failure>({ reason: `defect: ${thrownText(defect)}` })),
+      Effect.tapError((failure) => Effect.sync(() => child.attemptFailed(failure.timedOut === true)))
     )
   }).pipe(
     Effect.retry(retry),
     Effect.matchCause({
       onSuccess: () => {
+        child.succeeded()
         child.written += child.accepted(batch)
         child.batches++
         return undefined
@@ -179,6 +252,7 @@ const writeChild = (
       onFailure: (cause) => {
         // interrupted: the scope is closing, and its finalizer counts this batch
         if (Cause.isInterruptedOnly(cause)) return undefined
+        child.failing()
         child.failed += child.accepted(batch)
         const failure = Cause.failureOption(cause)
         const reason = failure._tag === "Some" ? failure.value.reason : "interrupted"
@@ -200,6 +274,13 @@ export const settledByFanOut = (sink: LogSinkService, batch: ReadonlyArray<LogRe
     settleGivenUpKey
   ]
   return settle !== undefined && settle(batch)
+}
+
+/** The fiber of a write that `Runtime.runSyncExit` could not finish synchronously, if it is one. */
+const isSuspended = (exit: Exit.Exit<unknown, unknown>): Fiber.RuntimeFiber<unknown, unknown> | undefined => {
+  if (Exit.isSuccess(exit)) return undefined
+  const defect = Cause.dieOption(exit.cause)
+  return Option.isSome(defect) && Runtime.isAsyncFiberException(defect.value) ? defect.value.fiber : undefined
 }
 
 /** Wait for a write that went on in its own fiber; stopping the wait (a timeout) stops it too. */
@@ -254,15 +335,14 @@ export const make = (
     const writeInline = (child: Child, batch: ReadonlyArray<LogRecord>, outcome: Outcome): void => {
       const exit = runSyncExit(Effect.suspend(() => child.sink.write(batch)))
       if (Exit.isSuccess(exit)) {
+        child.succeeded()
         child.written += child.accepted(batch)
         child.batches++
         return outcome.settle(undefined)
       }
       // it suspended (its fiber goes on: the child's fiber waits for it) or failed: retried there
-      const defect = Cause.dieOption(exit.cause)
-      const first: Effect.Effect<void, unknown> = Option.isSome(defect) && Runtime.isAsyncFiberException(defect.value)
-        ? joinOrStop(defect.value.fiber)
-        : Effect.failCause(exit.cause)
+      const suspended = isSuspended(exit)
+      const first: Effect.Effect<void, unknown> = suspended !== undefined ? joinOrStop(suspended) : Effect.failCause(exit.cause)
       child.offer({ batch, outcome, first })
     }
 
@@ -284,7 +364,9 @@ export const make = (
         const decided = outcome
         return Effect.flatMap(decided.decided, () =>
           decided.accepted
-            ? Effect.void
+            // a healthy child that fell behind holds the writer until it has room: a slow sink
+            // pushes back on the logger as it would alone; a failing one does not
+            ? Effect.forEach(children, (child) => child.room, { discard: true })
             : Effect.fail(sinkError({ sink: name, reason: `every sink failed: ${decided.failures.join("; ")}`, retryable: false })))
       })
 
@@ -301,6 +383,18 @@ export const make = (
     const writeSync = (batch: ReadonlyArray<LogRecord>): void => {
       const failures: Array<string> = []
       for (const child of children) {
+        // what this child still has queued goes first, in order (critical-sync, the exit hook)
+        for (const job of child.jobs.splice(0)) {
+          try {
+            child.sink.writeSync!(job.batch)
+            child.written += child.accepted(job.batch)
+            child.batches++
+            job.outcome.settle(undefined)
+          } catch (error) {
+            child.failed += child.accepted(job.batch)
+            job.outcome.settle(`${child.sink.name}: ${failureReason(error)}`)
+          }
+        }
         try {
           child.sink.writeSync!(batch)
           child.written += child.accepted(batch)
