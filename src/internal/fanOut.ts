@@ -28,12 +28,40 @@ import { writeStderr } from "./stderr.js"
 /** Batches a child may be behind the fastest one before the next ones are not written to it. */
 export const MAX_BEHIND = 16
 
+/**
+ * Fibers waiting until `holds()`: `wait` resolves at once when it holds, else at the first
+ * `check` that finds it so. (Three such waits here: a batch decided, a sink with room, a sink idle.)
+ */
+class Condition {
+  private waiters: Array<() => void> = []
+
+  constructor(private readonly holds: () => boolean) {}
+
+  check(): void {
+    if (this.waiters.length === 0 || !this.holds()) return
+    const waiters = this.waiters
+    this.waiters = []
+    for (const wake of waiters) wake()
+  }
+
+  readonly wait: Effect.Effect<void> = Effect.async<void>((resume) => {
+    if (this.holds()) return resume(Effect.void)
+    const wake = () => resume(Effect.void)
+    this.waiters.push(wake)
+    return Effect.sync(() => {
+      this.waiters = this.waiters.filter((w) => w !== wake)
+    })
+  })
+}
+
 /** What became of one batch in the children: settled by each child's fiber. */
 class Outcome {
   accepted = false
   settled = 0
   readonly failures: Array<string> = []
-  private waiters: Array<() => void> = []
+  /** Resolves once a child accepted the batch, or every child failed it. */
+  private readonly isDecided = new Condition(() => this.accepted || this.settled === this.children)
+  readonly decided = this.isDecided.wait
 
   constructor(readonly batch: ReadonlyArray<LogRecord>, readonly children: number) {}
 
@@ -41,11 +69,7 @@ class Outcome {
     this.settled++
     if (failure === undefined) this.accepted = true
     else this.failures.push(failure)
-    if (this.accepted || this.settled === this.children) {
-      const waiters = this.waiters
-      this.waiters = []
-      for (const wake of waiters) wake()
-    }
+    this.isDecided.check()
     // every child has had it and some lack it: say which, without the records (the others have them)
     if (this.settled === this.children && this.accepted && this.failures.length > 0) {
       writeStderr(
@@ -53,16 +77,6 @@ class Outcome {
       )
     }
   }
-
-  /** Resolves once a child accepted the batch, or every child failed it. */
-  readonly decided: Effect.Effect<void> = Effect.async<void>((resume) => {
-    if (this.accepted || this.settled === this.children) return resume(Effect.void)
-    const wake = () => resume(Effect.void)
-    this.waiters.push(wake)
-    return Effect.sync(() => {
-      this.waiters = this.waiters.filter((w) => w !== wake)
-    })
-  })
 }
 
 interface Job {
@@ -84,8 +98,12 @@ class Child {
   healthy = true
   private failedAttempts = 0
   private wakeWorker: (() => void) | undefined = undefined
-  private idleWaiters: Array<() => void> = []
-  private roomWaiters: Array<() => void> = []
+  private readonly hasRoomNow = new Condition(() => !this.healthy || this.jobs.length < MAX_BEHIND)
+  private readonly isIdle = new Condition(() => this.idle)
+  /** Resolves when the child can take another batch without holding the writer: see `offer`. */
+  readonly room = this.hasRoomNow.wait
+  /** Resolves when nothing is queued for this child or being written by it. */
+  readonly drained = this.isIdle.wait
 
   constructor(readonly sink: LogSinkService) {}
 
@@ -157,47 +175,17 @@ class Child {
     this.notifyRoom()
   }
 
-  private get hasRoom(): boolean {
-    return !this.healthy || this.jobs.length < MAX_BEHIND
-  }
-
   private notifyRoom(): void {
-    if (!this.hasRoom) return
-    const waiters = this.roomWaiters
-    this.roomWaiters = []
-    for (const wake of waiters) wake()
+    this.hasRoomNow.check()
   }
-
-  /** Resolves when the child can take another batch without holding the writer: see `offer`. */
-  readonly room: Effect.Effect<void> = Effect.async<void>((resume) => {
-    if (this.hasRoom) return resume(Effect.void)
-    const wake = () => resume(Effect.void)
-    this.roomWaiters.push(wake)
-    return Effect.sync(() => {
-      this.roomWaiters = this.roomWaiters.filter((w) => w !== wake)
-    })
-  })
 
   get idle(): boolean {
     return this.current === undefined && this.jobs.length === 0
   }
 
   notifyIdle(): void {
-    if (!this.idle) return
-    const waiters = this.idleWaiters
-    this.idleWaiters = []
-    for (const wake of waiters) wake()
+    this.isIdle.check()
   }
-
-  /** Resolves when nothing is queued for this child or being written by it. */
-  readonly drained: Effect.Effect<void> = Effect.async<void>((resume) => {
-    if (this.idle) return resume(Effect.void)
-    const wake = () => resume(Effect.void)
-    this.idleWaiters.push(wake)
-    return Effect.sync(() => {
-      this.idleWaiters = this.idleWaiters.filter((w) => w !== wake)
-    })
-  })
 }
 
 /** Why one attempt failed: a `SinkError`'s reason, a timeout, a defect. */
