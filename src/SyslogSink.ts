@@ -73,7 +73,7 @@ export interface Options {
   readonly msgId?: string | ((record: LogRecord) => string | undefined) | undefined
   /** SD-ID of logfiber's structured-data element. Default `"logfiber@32473"`. */
   readonly sdId?: string | undefined
-  /** UDP: largest datagram in bytes, at least 480; longer records are cut with a marker. Default `2048`. */
+  /** UDP: largest datagram in bytes, 480 to 65,507; longer records are cut with a marker. Default `2048`. */
   readonly maxDatagramBytes?: number | undefined
   /**
    * TCP/unix: bound on one connect attempt. Default `"1 second"`. The defaults keep one write
@@ -152,8 +152,8 @@ const makeStreamSink = (options: Options, transport: "tcp" | "unix", framing: fr
 const makeUdpSink = (options: Options, framing: frame.FrameOptions) =>
   Effect.gen(function*() {
     const max = options.maxDatagramBytes ?? defaults.maxDatagramBytes
-    if (!Number.isInteger(max) || max < frame.MIN_DATAGRAM_BYTES) {
-      throw invalid("maxDatagramBytes", `an integer of at least ${frame.MIN_DATAGRAM_BYTES}`, max)
+    if (!Number.isInteger(max) || max < frame.MIN_DATAGRAM_BYTES || max > frame.MAX_DATAGRAM_BYTES) {
+      throw invalid("maxDatagramBytes", `an integer from ${frame.MIN_DATAGRAM_BYTES} to ${frame.MAX_DATAGRAM_BYTES}`, max)
     }
     const host = options.host ?? defaults.host
     const port = portOf(options)

@@ -163,6 +163,19 @@ describe("OtlpSink", () => {
         expect(stats).toMatchObject({ offered: 30, written: 30, failed: 0, retries: 2 })
       }))
 
+    it.scoped("a 200 whose body never ends: only its first 64 KiB are read, the batch counts written once", () =>
+      Effect.gen(function*() {
+        const r = yield* receiver([{ status: 200, endless: true }])
+        const stats = yield* Effect.gen(function*() {
+          yield* logN(0, 30)
+          yield* AsyncLogger.flush
+          return yield* AsyncLogger.stats
+        }).pipe(Effect.provide(logger(OtlpSink.layer({ url: r.url }), { batchSize: 30, retry: Schedule.recurs(2) })))
+        expect(r.requests.map((q) => q.status)).toEqual([200])
+        expect(indexes(acceptedRecords(r))).toEqual(range(0, 30))
+        expect(stats).toMatchObject({ offered: 30, written: 30, failed: 0, retries: 0 })
+      }))
+
     it.scoped("429 with Retry-After: 1 is honoured: the retry waits one second on the Clock", () =>
       Effect.gen(function*() {
         const r = yield* receiver([{ status: 429, headers: { "retry-after": "1" } }])

@@ -117,6 +117,15 @@ describe("SyslogSink frames", () => {
       expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain("SyslogSink option facility must be a facility name")
       expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain("\"local9\"")
     }))
+
+  it.effect("maxDatagramBytes past the largest UDP payload (65,507) is refused: a larger datagram could never be sent", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(Effect.scoped(Layer.build(SyslogSink.layer({ transport: "udp", maxDatagramBytes: 100_000 }))))
+      expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain(
+        "SyslogSink option maxDatagramBytes must be an integer from 480 to 65507"
+      )
+      expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain("100000")
+    }))
 })
 
 describe("SyslogSink with a real rsyslogd", () => {

@@ -64,6 +64,8 @@ export interface Answer {
   readonly status: number
   readonly headers?: Record<string, string>
   readonly body?: Uint8Array | string
+  /** Answer with a body that never ends (1 MiB chunks for as long as the client reads). */
+  readonly endless?: boolean
 }
 
 const toObjectOptions = { longs: String, enums: Number, bytes: Array, defaults: false, arrays: true }
@@ -153,7 +155,20 @@ export const receiver = (script: Array<Answer> = []) =>
           requests.push({ status: answer.status, records: decoded.records.length })
           if (answer.status === 0) return
           if (answer.status >= 200 && answer.status < 300) accepted.push(decoded)
-          res.writeHead(answer.status, answer.headers ?? { "content-type": contentType }).end(answer.body ?? "")
+          res.writeHead(answer.status, answer.headers ?? { "content-type": contentType })
+          if (answer.endless === true) {
+            const chunk = Buffer.alloc(1 << 20, 0x78)
+            let open = true
+            res.on("close", () => void (open = false))
+            res.on("error", () => void (open = false))
+            const pump = () => {
+              while (open && res.write(chunk)) { /* until the socket pushes back */ }
+            }
+            res.on("drain", pump)
+            pump()
+            return
+          }
+          res.end(answer.body ?? "")
         })
       }
       let server = http.createServer(handler)

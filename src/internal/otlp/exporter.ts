@@ -13,6 +13,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import type { LogRecord } from "../../LogRecord.js"
 import { SinkError } from "../../LogSink.js"
 import { writeStderr } from "../stderr.js"
@@ -47,6 +48,31 @@ const describe = (error: unknown): string => {
 const fail = (exporter: Exporter, reason: string, fields: Partial<Pick<SinkError, "retryable" | "rejected" | "cause">> = {}) =>
   new SinkError({ sink: exporter.name, reason, ...fields })
 
+/**
+ * The answer's body, at most `MAX_BODY` bytes: only the small OTLP response (partial success,
+ * error message) is read, and a receiver that streams an endless body must not fill the memory.
+ */
+const MAX_BODY = 64 * 1024
+const cappedBody = (response: HttpClientResponse.HttpClientResponse) =>
+  response.stream.pipe(
+    Stream.runFoldWhile(
+      { chunks: [] as Array<Uint8Array>, size: 0 },
+      (acc) => acc.size < MAX_BODY,
+      (acc, chunk) => (acc.chunks.push(chunk), { chunks: acc.chunks, size: acc.size + chunk.length })
+    ),
+    Effect.map(({ chunks, size }) => {
+      const body = new Uint8Array(Math.min(size, MAX_BODY))
+      let offset = 0
+      for (const chunk of chunks) {
+        const n = Math.min(chunk.length, body.length - offset)
+        body.set(chunk.subarray(0, n), offset)
+        offset += n
+        if (offset === body.length) break
+      }
+      return body
+    })
+  )
+
 /** Send one batch; fails with a `SinkError` that says whether to retry. */
 export const exportBatch = (exporter: Exporter, batch: ReadonlyArray<LogRecord>): Effect.Effect<void, SinkError> =>
   Effect.gen(function*() {
@@ -57,7 +83,7 @@ export const exportBatch = (exporter: Exporter, batch: ReadonlyArray<LogRecord>)
       body: exporter.serialization.logs(toLogsData(batch, settings.resource, SCOPE, observed))
     })
     const response = yield* exporter.client.execute(request).pipe(
-      Effect.flatMap((response) => Effect.map(response.arrayBuffer, (body) => ({ response, body: new Uint8Array(body) }))),
+      Effect.flatMap((response) => Effect.map(cappedBody(response), (body) => ({ response, body }))),
       Effect.timeoutFail({
         duration: settings.timeout,
         onTimeout: () => fail(exporter, `no answer within ${Duration.format(settings.timeout)}`)

@@ -84,6 +84,8 @@ export const octetCounted = (options: FrameOptions, batch: ReadonlyArray<LogReco
 
 /** Smallest datagram limit: RFC 5424 §6.1 requires receivers to take 480 octets. */
 export const MIN_DATAGRAM_BYTES = 480
+/** Largest UDP payload over IPv4 (65,535 - 8 UDP - 20 IP header bytes): a larger one fails with EMSGSIZE. */
+export const MAX_DATAGRAM_BYTES = 65_507
 
 /**
  * One record as one datagram of at most `max` bytes: the message is cut with the visible
