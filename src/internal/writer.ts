@@ -404,10 +404,6 @@ export class Writer implements WriterSignal {
   }
 
   /**
-   * The Layer's finalizer: drain and flush within `shutdownTimeout`; what is left goes to
-   * stderr, counted as failed. `fiber` is the running writer (none in sync mode).
-   */
-  /**
    * The process is exiting (`process.exit()`, an uncaught exception): no fiber runs again. The
    * batch in the sink's hands (an asynchronous write or a retry's wait) and the queue behind it go
    * out now, synchronously (`Fallback.drainNow`): written again rather than lost.
@@ -419,6 +415,10 @@ export class Writer implements WriterSignal {
     fallback.drainNow(this.parts.queue, inFlight)
   }
 
+  /**
+   * The Layer's finalizer: drain and flush within `shutdownTimeout`; what is left goes to
+   * stderr, counted as failed. `fiber` is the running writer (none in sync mode).
+   */
   close(fiber: Fiber.RuntimeFiber<void> | undefined): Effect.Effect<void> {
     return Effect.gen(this, function*() {
       const { accounting, normalize, queue, shutdownTimeout, sink } = this.parts
