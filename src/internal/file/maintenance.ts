@@ -24,10 +24,11 @@ export interface MaintenanceOptions {
 
 /**
  * The background fiber that has rotated files compressed (on a worker thread: `GzipWorker`) and
- * applies retention after each, off the writer's path: the writer only hands it names (`enqueue`). At start it repairs
- * what a crash left (temporary files, uncompressed rotated files). When its scope closes it
- * finishes the files handed to it within `shutdownTimeout`, then stops (what is left is
- * compressed at the next start). A failure is reported once on stderr and never reaches the writer.
+ * applies retention (see `RETAIN_EVERY`), off the writer's path: the writer only hands it names
+ * (`enqueue`). At start it repairs what a crash left (temporary files, uncompressed rotated
+ * files). When its scope closes it finishes the files handed to it within `shutdownTimeout`, then
+ * stops (what is left is compressed at the next start). A failure is reported once on stderr and
+ * never reaches the writer.
  */
 export const startMaintenance = (
   options: MaintenanceOptions
