@@ -3,15 +3,14 @@
  *
  * Nobody reading stderr must not stop the program. Node writes to a FIFO on stderr
  * synchronously: once its 64 KiB buffer is full the write blocks, and the whole process with it.
- * A socket (what `child_process.spawn` and systemd give a child) can block the same way. So for a FIFO logfiber writes through
- * its own non-blocking descriptor (`/proc/self/fd/2` opened with `O_NONBLOCK`, leaving fd 2 as it
- * was): what the reader cannot take now waits, up to `MAX_BACKLOG` bytes, and is retried shortly.
- * For a socket (which Node may also write synchronously) a worker thread does the writes. Beyond
- * the bound the text is dropped, and the number of bytes dropped is reported once the reader
- * catches up. At exit, text still waiting is given up to a second to be written. A terminal or a
- * file is written
- * as before, and so is everything when the host replaced `process.stderr.write` (a test runner
- * capturing it).
+ * A socket (what `child_process.spawn` and systemd give a child) can block the same way. So for a
+ * FIFO logfiber writes through its own non-blocking descriptor (`/proc/self/fd/2` opened with
+ * `O_NONBLOCK`, leaving fd 2 as it was): what the reader cannot take now waits, up to
+ * `MAX_BACKLOG` bytes, and is retried shortly. For a socket (which Node may also write
+ * synchronously) a worker thread does the writes. Beyond the bound the text is dropped, and the
+ * number of bytes dropped is reported once the reader catches up. At exit, text still waiting is
+ * given up to `EXIT_WAIT_MS` to be written. A terminal or a file is written as before, and so is
+ * everything when the host replaced `process.stderr.write` (a test runner capturing it).
  */
 import * as fs from "node:fs"
 import { Worker } from "node:worker_threads"
