@@ -140,7 +140,7 @@ export class GzipWorker {
     } finally {
       clearInterval(keepAlive)
     }
-    for (const job of this.pending.values()) fs.rmSync(`${job.raw}.gz.tmp`, { force: true })
+    this.removeTemporaryFiles()
     this.failAll(new Error("compression stopped"))
   })
 
@@ -161,7 +161,7 @@ export class GzipWorker {
     const lost = (error: Error) => {
       if (this.worker !== worker) return
       this.worker = undefined
-      for (const job of this.pending.values()) fs.rmSync(`${job.raw}.gz.tmp`, { force: true })
+      this.removeTemporaryFiles()
       this.failAll(error)
     }
     worker.on("error", lost)
@@ -183,6 +183,17 @@ export class GzipWorker {
   /** Files handed to the thread and not finished: retention leaves them alone. */
   isPending(raw: string): boolean {
     return this.pendingRaw.has(raw)
+  }
+
+  /** The stopped thread's half-written files (the next start would remove them too). */
+  private removeTemporaryFiles(): void {
+    for (const job of this.pending.values()) {
+      try {
+        fs.rmSync(`${job.raw}.gz.tmp`, { force: true })
+      } catch {
+        // left to the next start's repair
+      }
+    }
   }
 
   private failAll(error: Error): void {
