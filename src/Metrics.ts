@@ -28,6 +28,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as http from "node:http"
+import { liveMetricSyncs } from "./internal/accounting.js"
 import * as internal from "./internal/prometheus.js"
 
 /**
@@ -54,7 +55,11 @@ export const contentType = "text/plain; version=0.0.4; charset=utf-8"
  * ```
  * @since 0.1.0
  */
-export const render: Effect.Effect<string> = Effect.map(Metric.snapshot, internal.render)
+export const render: Effect.Effect<string> = Effect.suspend(() => {
+  // bring every live logger's figures up to date first: a scrape then equals `AsyncLogger.stats`
+  for (const sync of liveMetricSyncs) sync()
+  return Effect.map(Metric.snapshot, internal.render)
+})
 
 /**
  * An `HttpApp` answering `GET <path>` with `render`, and 404 for any other path: mount it in a
@@ -111,6 +116,22 @@ export class PrometheusEndpoint extends Context.Tag("logfiber/Metrics/Prometheus
   { readonly host: string; readonly port: number; readonly url: string }
 >() {}
 
+/**
+ * Node's `server.close()` waits for every open connection, and stops the timer that enforces
+ * `headersTimeout`: one client holding a half-sent request kept the Layer's release (and the
+ * program's shutdown) waiting forever. Closing the server here closes its connections too.
+ */
+const serverClosingConnections = (): http.Server => {
+  const server = http.createServer()
+  const close = server.close.bind(server)
+  server.close = (callback?: (error?: Error) => void) => {
+    close(callback)
+    server.closeAllConnections()
+    return server
+  }
+  return server
+}
+
 const checkOptions = (options: PrometheusOptions): { host: string; port: number; path: string } => {
   const { port } = options
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -150,7 +171,7 @@ export const layerPrometheus = (options: PrometheusOptions): Layer.Layer<Prometh
         )
       )
       return Layer.merge(HttpServer.serve(httpApp(path)), endpoint).pipe(
-        Layer.provide(NodeHttpServer.layerServer(() => http.createServer(), { port, host }))
+        Layer.provide(NodeHttpServer.layerServer(serverClosingConnections, { port, host }))
       )
     },
     catch: (error) => error

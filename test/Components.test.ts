@@ -49,6 +49,22 @@ describe("Per-component levels", () => {
       expect(stats.sampled).toBe(0)
     }).pipe(Effect.provide(withTestSink({ minimumLevel: "Info", levels: { db: "Warning", http: "Debug" } }))))
 
+  it.effect("a component annotation that cannot be made a string (null prototype, throwing toString, a Proxy) takes the \"*\" rule; the log call goes on", () =>
+    Effect.gen(function*() {
+      const odd: Array<unknown> = [
+        Object.create(null),
+        { toString: () => { throw new Error("no name") } },
+        { [Symbol.toPrimitive]: () => ({}) },
+        new Proxy({}, { get: () => { throw new Error("trap") } })
+      ]
+      for (const [i, value] of odd.entries()) yield* Effect.annotateLogs(Effect.logInfo(`odd ${i}`), "component", value)
+      yield* Effect.logError("after them")
+      yield* AsyncLogger.flush
+      const records = yield* TestSink.records
+      expect(records.map((r) => r.message)).toEqual(["odd 0", "odd 1", "odd 2", "odd 3", "after them"])
+      expect(accounted(yield* AsyncLogger.stats)).toBe(5)
+    }).pipe(Effect.provide(withTestSink({ levels: { db: "Warning" }, sample: { "*": 1 } }))))
+
   it.effect("componentKey names another annotation; a child fiber inherits its parent's component", () =>
     Effect.gen(function*() {
       yield* Effect.logInfo("db info").pipe(Effect.annotateLogs("module", "db"))

@@ -7,6 +7,7 @@ import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as path from "node:path"
 import { AsyncLogger, LogSink, Metrics, Monitor, TestSink } from "../src/index.js"
 import { tempDir } from "./helpers.js"
@@ -148,6 +149,23 @@ describe("Metrics", () => {
         expect(taken._tag).toBe("Failure")
       }))
 
+    it.live("a client holding a half-sent request does not hold the Layer's release", () =>
+      Effect.gen(function*() {
+        let socket: net.Socket | undefined
+        const started = yield* Effect.scoped(Effect.gen(function*() {
+          const { port } = Context.get(yield* Layer.build(ServerLive), Metrics.PrometheusEndpoint)
+          const client = socket = net.connect(port, "127.0.0.1")
+          yield* Effect.async<void>((resume) => void client.once("connect", () => resume(Effect.void)))
+          client.write("GET /metrics HTTP/1.1\r\nHost: x\r\n") // and never the blank line
+          return Date.now()
+        })).pipe(
+          // Node's server.close() alone waited for that connection without end: bound the test
+          Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("the Layer's release did not end") }),
+          Effect.ensuring(Effect.sync(() => socket?.destroy()))
+        )
+        expect(Date.now() - started).toBeLessThan(2_000)
+      }))
+
     it("an invalid option dies with a message naming it", () => {
       const exit = Effect.runSyncExit(Effect.scoped(Layer.build(Metrics.layerPrometheus({ port: 70000 }))))
       expect(exit._tag).toBe("Failure")
@@ -192,6 +210,31 @@ describe("Metrics", () => {
         expect((yield* writes).count - before.writes).toBe(stats.after.batches)
         expect((yield* Metric.value(AsyncLogger.metrics.batchSize)).count - batchesBefore).toBe(stats.after.batches)
         expect(yield* Metric.value(AsyncLogger.metrics.highWater)).toMatchObject({ value: 10 })
+      }))
+  })
+
+  describe("a scrape equals stats at any moment", () => {
+    it.live("while the sink hangs (drops, the queue) and when every record is sampled out", () =>
+      Effect.gen(function*() {
+        const counter = (text: string, name: string) => valueOf(text, `logfiber_records_${name}_total`) ?? 0
+        const before = yield* Metrics.render
+        const hangs = LogSink.make({ name: "hangs", write: () => Effect.never })
+        const [stats, after] = yield* Effect.gen(function*() {
+          yield* Effect.forEach(Array.from({ length: 300 }), () => Effect.logInfo("i"), { discard: true })
+          yield* Effect.annotateLogs(Effect.logInfo("sampled out"), "component", "noisy")
+          // no batch has been written: only the scrape can bring the figures up to date
+          const scraped = yield* Metrics.render
+          return [yield* AsyncLogger.stats, scraped] as const
+        }).pipe(Effect.provide(
+          AsyncLogger.layer({ capacity: 100, batchSize: 10, sample: { noisy: 0 }, shutdownTimeout: "10 millis" }).pipe(
+            Layer.provide(Layer.succeed(LogSink.LogSink, hangs))
+          )
+        ))
+        expect(stats.dropped).toBeGreaterThan(0)
+        for (const name of ["offered", "dropped", "sampled"] as const) {
+          expect(counter(after, name) - counter(before, name)).toBe(stats[name])
+        }
+        expect(valueOf(after, "logfiber_queue_high_water")).toBe(stats.highWater)
       }))
   })
 

@@ -63,6 +63,13 @@ export const metrics = {
   )
 } as const
 
+/**
+ * Every live logger's push to the metrics, run by `Metrics.render` before it reads the registry:
+ * without it, the metrics only move when a batch is written, so a scrape during a stalled sink
+ * (or with every record sampled out) shows none of the drops or samples `stats` already counts.
+ */
+export const liveMetricSyncs = new Set<() => void>()
+
 const COUNTERS = ["offered", "written", "dropped", "sampled", "failed", "fallback", "batches", "retries"] as const
 
 /** One tag array per level, kept: Effect caches a metric's hook by the identity of its extra tags. */

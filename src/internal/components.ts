@@ -55,6 +55,16 @@ const prng = (seed: number): (() => number) => {
 
 const WARNING = LogLevel.Warning.ordinal
 
+/** The component named by an annotation value; undefined when it cannot be turned into a string (it must not throw in a log call). */
+const componentName = (value: unknown): string | undefined => {
+  if (typeof value === "string") return value
+  try {
+    return String(value)
+  } catch {
+    return undefined
+  }
+}
+
 /** The summary record a rate limit leaves when its window ends with records refused. */
 const summaryRecord = (key: string, rule: Rule, time: number): Captured => ({
   fiberId: FiberId.none,
@@ -107,7 +117,10 @@ export class Components {
     let rule = this.fallbackRule
     if (HashMap.size(annotations) > 0) {
       const value = HashMap.get(annotations, this.options.componentKey)
-      if (Option.isSome(value)) rule = this.rules.get(String(value.value)) ?? this.fallbackRule
+      if (Option.isSome(value)) {
+        const name = componentName(value.value)
+        if (name !== undefined) rule = this.rules.get(name) ?? this.fallbackRule
+      }
     }
     this.lastAnnotations = annotations
     this.lastRule = rule

@@ -11,7 +11,7 @@ import type * as LogLevel from "effect/LogLevel"
 import * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
 import type { LogSinkService } from "../LogSink.js"
-import { Accounting, type Stats } from "./accounting.js"
+import { Accounting, liveMetricSyncs, type Stats } from "./accounting.js"
 import { Backpressure } from "./backpressure.js"
 import { type Captured, criticalReserve, makeLog } from "./capture.js"
 import { Components } from "./components.js"
@@ -109,6 +109,15 @@ export const make = (options: ResolvedOptions, sink: LogSinkService): Effect.Eff
           Effect.ensuring(writer.stopWindow)
         )
       )
+
+    const syncMetrics = (): void => {
+      accounting.observeQueue(queue.size)
+      accounting.syncMetrics(writer.pending())
+    }
+    yield* Effect.acquireRelease(
+      Effect.sync(() => void liveMetricSyncs.add(syncMetrics)),
+      () => Effect.sync(() => void liveMetricSyncs.delete(syncMetrics))
+    )
 
     yield* onProcessExit(() => {
       // process.exit() or an uncaught exception: no fiber runs again, so write what is left now
