@@ -115,7 +115,7 @@ describe("LogSink.fanOut", () => {
         FileSink.layer({ path: file }),
         down(attempts)
       )
-      const [stats] = yield* captureStderr(
+      const [stats, stderr] = yield* captureStderr(
         Effect.gen(function*() {
           // the first batch tells it is down (it failed its retries); then the burst
           yield* Effect.logInfo("first")
@@ -131,6 +131,12 @@ describe("LogSink.fanOut", () => {
       expect(seqs(file)).toEqual(Array.from({ length: 20_001 }, (_, i) => i + 1))
       expect(stats).toMatchObject({ offered: 20_001, written: 20_001, dropped: 0, failed: 0, pending: 0 })
       expect(stats.sinks?.map((s) => [s.written, s.failed])).toEqual([[20_001, 0], [0, 20_001]])
+      // about 40 batches it lacks, in a few lines (at most one a second), their records all told
+      const reports = stderr.join("").split("\n").filter((line) => line.includes("not written to it"))
+      expect(reports.length).toBeGreaterThan(0)
+      expect(reports.length).toBeLessThanOrEqual(4)
+      const told = reports.map((line) => Number((/, (\d+) records, since the last report/.exec(line) ?? /(\d+) record\(s\) not written/.exec(line))![1]))
+      expect(told.reduce((a, b) => a + b, 0)).toBe(20_001)
     }), 30_000)
 })
 

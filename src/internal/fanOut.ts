@@ -54,6 +54,38 @@ class Condition {
   })
 }
 
+/** At most one report of sinks lacking batches per this many milliseconds. */
+const REPORT_EVERY_MILLIS = 1_000
+
+/**
+ * Reports on stderr that sinks lack batches the others have: the first at once, then at most one
+ * a second with what happened since (a sink that is down fails every batch: one line each would
+ * flood stderr). The exact counts are in the per-sink stats.
+ */
+class LackReporter {
+  private last = -Infinity
+  private batches = 0
+  private records = 0
+  private latest = ""
+
+  report(text: string, records: number): void {
+    this.batches++
+    this.records += records
+    this.latest = text
+    if (Date.now() - this.last >= REPORT_EVERY_MILLIS) this.flush()
+  }
+
+  /** What is held back, in one line (also when the fan-out closes). */
+  flush(): void {
+    if (this.batches === 0) return
+    this.last = Date.now()
+    const also = this.batches > 1 ? ` (${this.batches} batches, ${this.records} records, since the last report)` : ""
+    writeStderr(`logfiber: ${this.latest} not written to it (written to the other sinks)${also}\n`)
+    this.batches = 0
+    this.records = 0
+  }
+}
+
 /** What became of one batch in the children: settled by each child's fiber. */
 class Outcome {
   accepted = false
@@ -63,7 +95,11 @@ class Outcome {
   private readonly isDecided = new Condition(() => this.accepted || this.settled === this.children)
   readonly decided = this.isDecided.wait
 
-  constructor(readonly batch: ReadonlyArray<LogRecord>, readonly children: number) {}
+  constructor(
+    readonly batch: ReadonlyArray<LogRecord>,
+    readonly children: number,
+    private readonly reporter: LackReporter
+  ) {}
 
   settle(failure: string | undefined): void {
     this.settled++
@@ -72,9 +108,7 @@ class Outcome {
     this.isDecided.check()
     // every child has had it and some lack it: say which, without the records (the others have them)
     if (this.settled === this.children && this.accepted && this.failures.length > 0) {
-      writeStderr(
-        `logfiber: ${this.failures.join("; ")}; ${this.batch.length} record(s) not written to it (written to the other sinks)\n`
-      )
+      this.reporter.report(`${this.failures.join("; ")}; ${this.batch.length} record(s)`, this.batch.length)
     }
   }
 }
@@ -304,6 +338,9 @@ export const make = (
         job.outcome.settle(failure)
         child.notifyIdle()
       }))
+    const reporter = new LackReporter()
+    // last, after every child's leftovers are counted: what the reporter held back
+    yield* Effect.addFinalizer(() => Effect.sync(() => reporter.flush()))
     for (const child of children) {
       yield* Effect.forkScoped(work(child))
       yield* Effect.addFinalizer(() =>
@@ -341,7 +378,7 @@ export const make = (
       Effect.suspend(() => {
         let outcome = outcomes.get(batch)
         if (outcome === undefined) {
-          outcome = new Outcome(batch, children.length)
+          outcome = new Outcome(batch, children.length, reporter)
           outcomes.set(batch, outcome)
           for (const child of children) {
             // a child with nothing behind writes now, on this fiber: a synchronous sink (a file)
