@@ -25,7 +25,7 @@ import { labelOrdinal } from "./levels.js"
 import type { LogSinkService, SinkError, SinkStats } from "./sinkService.js"
 import { writeStderr } from "./stderr.js"
 
-/** Batches a child may be behind the fastest one before the next ones are not written to it. */
+/** Batches a child may have queued: then a healthy one holds the writer, a failing one is given no more. */
 export const MAX_BEHIND = 16
 
 /**
@@ -331,8 +331,7 @@ export const make = (
 
     const work = (child: Child): Effect.Effect<never> =>
       Effect.forever(Effect.gen(function*() {
-        const job = yield* child.next
-        child.current = job
+        const job = yield* child.next // current from here (see `next`)
         const failure = yield* writeChild(child, job, settings.retry, timeout)
         child.current = undefined
         job.outcome.settle(failure)
