@@ -55,10 +55,10 @@ export class LogSink extends Context.Tag("logfiber/LogSink")<LogSink, LogSinkSer
  * @since 0.1.0
  */
 export const make = (parts: {
-  readonly name?: string
+  readonly name?: string | undefined
   readonly write: (batch: ReadonlyArray<LogRecord>) => Effect.Effect<void, SinkError>
-  readonly flush?: Effect.Effect<void, SinkError>
-  readonly writeSync?: (batch: ReadonlyArray<LogRecord>) => void
+  readonly flush?: Effect.Effect<void, SinkError> | undefined
+  readonly writeSync?: ((batch: ReadonlyArray<LogRecord>) => void) | undefined
 }): LogSinkService => ({
   name: parts.name ?? "custom",
   write: parts.write,
@@ -148,7 +148,8 @@ const filterService = (sink: LogSinkService, level: LogLevel.LogLevel): LogSinkS
     [internalFanOut.settleGivenUpKey]: (batch: ReadonlyArray<LogRecord>) => internalFanOut.settledByFanOut(sink, keep(batch)),
     writeSync: writeSync === undefined ? undefined : (batch) => {
       const kept = keep(batch)
-      if (kept.length > 0) writeSync(kept)
+      // an empty batch asks a fan-out inside for what it still has queued (the exit hook)
+      if (kept.length > 0 || (batch.length === 0 && internalFanOut.isFanOut(sink))) writeSync(kept)
     }
   }
   return service

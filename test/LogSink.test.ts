@@ -141,7 +141,7 @@ describe("LogSink.fanOut", () => {
 })
 
 /** A sink that records each batch's seqs and how many of its writes ran at once. */
-const recording = (name: string, write: (call: number) => Effect.Effect<void, LogSink.SinkError>) => {
+const recording = (name: string, write: (call: number) => Effect.Effect<void, LogSink.SinkError>, withWriteSync = false) => {
   const seen: Array<number> = []
   let calls = 0
   let running = 0
@@ -156,7 +156,8 @@ const recording = (name: string, write: (call: number) => Effect.Effect<void, Lo
           Effect.zipRight(Effect.sync(() => void seen.push(...batch.map((r) => r.seq)))),
           Effect.ensuring(Effect.sync(() => void running--))
         )
-      })
+      }),
+    writeSync: withWriteSync ? (batch) => void seen.push(...batch.map((r) => r.seq)) : undefined
   }))
   return { layer, seen, maxRunning: () => maxRunning }
 }
@@ -219,6 +220,53 @@ describe("LogSink.fanOut: each sink on its own", () => {
       expect(b.seen).toEqual(infos)
       expect(stats).toMatchObject({ offered: 40, written: 40, failed: 0 })
     }), 20_000)
+
+  it.live("shutdown while the writer waits for room on a slow sink: what the fast sink took counts written, not failed", () =>
+    Effect.gen(function*() {
+      const fast = recording("fast", () => Effect.void)
+      const slow = recording("slow", () => Effect.sleep("400 millis"))
+      const [stats, stderr] = yield* captureStderr(
+        Effect.gen(function*() {
+          yield* logs(400)
+          yield* Effect.sleep("100 millis")
+          return yield* AsyncLogger.AsyncLogger
+        }).pipe(
+          Effect.provide(AsyncLogger.layer({ batchSize: 10, capacity: 1_000, shutdownTimeout: "500 millis" }).pipe(
+            Layer.provideMerge(LogSink.fanOut(fast.layer, slow.layer))
+          )),
+          Effect.flatMap((service) => service.stats)
+        )
+      )
+      expect(stats.offered).toBe(400)
+      expect(stats.pending).toBe(0)
+      expect(stats.written).toBe(fast.seen.length)
+      expect(stats.written + stats.failed).toBe(400)
+      // echoed on stderr: exactly the records no sink has
+      const echoed = stderr.join("").split("\n").filter((l) => l.startsWith("{")).map((l) => (JSON.parse(l) as { seq: number }).seq)
+      expect(echoed.sort((a, b) => a - b)).toEqual(inOrder(400).filter((seq) => !fast.seen.includes(seq)))
+    }), 20_000)
+
+  it.live("a critical-sync record while the writer waits for room on a slow sink does not stall the writer", () =>
+    Effect.gen(function*() {
+      const writesAt: Array<number> = []
+      const fast = recording("fast", () => Effect.sync(() => void writesAt.push(Date.now())), true)
+      const slow = recording("slow", () => Effect.sleep("20 millis"), true)
+      yield* Effect.gen(function*() {
+        for (let i = 1; i <= 6_000; i++) {
+          yield* (i === 3_000 ? Effect.logError("critical", { i }) : Effect.logInfo("event", { i }))
+          if (i % 50 === 0) yield* Effect.sleep("2 millis")
+        }
+      }).pipe(Effect.provide(
+        AsyncLogger.layer({ batchSize: 16, capacity: 256, durability: "critical-sync", writeTimeout: "20 seconds" }).pipe(
+          Layer.provide(LogSink.fanOut(fast.layer, slow.layer))
+        )
+      ))
+      // before: after the critical record the writer waited out its writeTimeout (20 s): nothing
+      // logged after it reached a sink before the scope closed
+      expect(fast.seen).toContain(3_000)
+      expect(Math.max(...fast.seen)).toBeGreaterThan(5_000)
+      expect(writesAt.length).toBeGreaterThan(0)
+    }), 60_000)
 
   it.live("a sink whose write ignores interruption: each attempt given up after writeTimeout, the scope closes within shutdownTimeout", () =>
     Effect.gen(function*() {

@@ -16,6 +16,7 @@ import { renderBatch } from "./lines.js"
 import type { LogCall as Captured, Normalize } from "./normalize.js"
 import type { RingBuffer } from "./ringBuffer.js"
 import { thrownText } from "./errorText.js"
+import { isFanOut } from "./fanOut.js"
 import { writeStderr } from "./stderr.js"
 
 /** The first line of a failure, for a one-line report. */
@@ -91,7 +92,17 @@ export class Fallback {
     const batch: Array<LogRecord> = [...before]
     queue.drainInto(queue.size, (item, itemSeq) => void batch.push(this.normalize(item, itemSeq)))
     if (captured !== undefined && seq !== undefined) batch.push(this.normalize(captured, seq))
-    if (batch.length === 0) return
+    if (batch.length === 0) {
+      // nothing of the logger's, but a fan-out may still hold batches queued for a slow sink
+      if (!this.closed && this.sink.writeSync !== undefined && isFanOut(this.sink)) {
+        try {
+          this.sink.writeSync([])
+        } catch {
+          // counted per sink by the fan-out
+        }
+      }
+      return
+    }
     this.writeBatch(batch, `sink ${this.sink.name} cannot write synchronously; ${batch.length} record(s) follow`)
   }
 

@@ -91,24 +91,34 @@ class Outcome {
   accepted = false
   settled = 0
   readonly failures: Array<string> = []
+  /** Records of the batch the failing children lack (each child counts its own). */
+  private lacked = 0
   /** Resolves once a child accepted the batch, or every child failed it. */
   private readonly isDecided = new Condition(() => this.accepted || this.settled === this.children)
   readonly decided = this.isDecided.wait
 
+  /** `children`: those that take some record of the batch (a `withMinimumLevel` sink may take none). */
   constructor(
     readonly batch: ReadonlyArray<LogRecord>,
     readonly children: number,
     private readonly reporter: LackReporter
-  ) {}
+  ) {
+    // no sink wants any of it (each filters it out): handled as configured
+    if (children === 0) this.accepted = true
+  }
 
-  settle(failure: string | undefined): void {
+  /** One child is done with the batch: `failure` when it gave up on its `lacked` records. */
+  settle(failure: string | undefined, lacked = 0): void {
     this.settled++
     if (failure === undefined) this.accepted = true
-    else this.failures.push(failure)
+    else {
+      this.failures.push(failure)
+      this.lacked += lacked
+    }
     this.isDecided.check()
     // every child has had it and some lack it: say which, without the records (the others have them)
     if (this.settled === this.children && this.accepted && this.failures.length > 0) {
-      this.reporter.report(`${this.failures.join("; ")}; ${this.batch.length} record(s)`, this.batch.length)
+      this.reporter.report(`${this.failures.join("; ")}; ${this.lacked} record(s)`, this.lacked)
     }
   }
 }
@@ -159,9 +169,11 @@ class Child {
    * once; a healthy one takes it, and the fan-out's write waits for room (`room`).
    */
   offer(job: Job): void {
-    if (this.jobs.length >= MAX_BEHIND && !this.healthy) {
-      this.failed += this.accepted(job.batch)
-      job.outcome.settle(`${this.sink.name} is ${MAX_BEHIND} batches behind`)
+    // a healthy child past twice the bound: the logger stopped waiting for room (its writeTimeout)
+    if (this.jobs.length >= MAX_BEHIND && (!this.healthy || this.jobs.length >= 2 * MAX_BEHIND)) {
+      const lacked = this.accepted(job.batch)
+      this.failed += lacked
+      job.outcome.settle(`${this.sink.name} is ${this.jobs.length} batches behind`, lacked)
       return
     }
     this.jobs.push(job)
@@ -209,7 +221,7 @@ class Child {
     this.notifyRoom()
   }
 
-  private notifyRoom(): void {
+  notifyRoom(): void {
     this.hasRoomNow.check()
   }
 
@@ -298,6 +310,9 @@ export const settledByFanOut = (sink: LogSinkService, batch: ReadonlyArray<LogRe
   return settle !== undefined && settle(batch)
 }
 
+/** Whether the sink is a fan-out (or wraps one): its `writeSync([])` writes what its sinks still have queued. */
+export const isFanOut = (sink: LogSinkService): boolean => settleGivenUpKey in sink
+
 /** The fiber of a write that `Runtime.runSyncExit` could not finish synchronously, if it is one. */
 const isSuspended = (exit: Exit.Exit<unknown, unknown>): Fiber.RuntimeFiber<unknown, unknown> | undefined => {
   if (Exit.isSuccess(exit)) return undefined
@@ -334,7 +349,7 @@ export const make = (
         const job = yield* child.next // current from here (see `next`)
         const failure = yield* writeChild(child, job, settings.retry, timeout)
         child.current = undefined
-        job.outcome.settle(failure)
+        job.outcome.settle(failure, child.accepted(job.batch))
         child.notifyIdle()
       }))
     const reporter = new LackReporter()
@@ -348,8 +363,9 @@ export const make = (
           const left = [...(child.current === undefined ? [] : [child.current]), ...child.jobs.splice(0)]
           child.current = undefined
           for (const job of left) {
-            child.failed += child.accepted(job.batch)
-            job.outcome.settle(`${child.sink.name} closed before writing it`)
+            const lacked = child.accepted(job.batch)
+            child.failed += lacked
+            job.outcome.settle(`${child.sink.name} closed before writing it`, lacked)
           }
         })
       )
@@ -377,9 +393,12 @@ export const make = (
       Effect.suspend(() => {
         let outcome = outcomes.get(batch)
         if (outcome === undefined) {
-          outcome = new Outcome(batch, children.length, reporter)
+          // a sink that takes none of the batch (withMinimumLevel) is not asked: an empty write
+          // would count as accepting it, and would mark a hanging sink healthy again
+          const takers = children.filter((child) => child.accepted(batch) > 0)
+          outcome = new Outcome(batch, takers.length, reporter)
           outcomes.set(batch, outcome)
-          for (const child of children) {
+          for (const child of takers) {
             // a child with nothing behind writes now, on this fiber: a synchronous sink (a file)
             // keeps the logger's writer synchronous, as without a fan-out
             child.idle ? writeInline(child, batch, outcome) : child.offer({ batch, outcome })
@@ -406,9 +425,16 @@ export const make = (
 
     const writeSync = (batch: ReadonlyArray<LogRecord>): void => {
       const failures: Array<string> = []
+      // a batch already handed to the children (the logger's in-flight batch at exit, waiting for
+      // room): each child has it written, queued (written just below) or being written
+      const known = outcomes.has(batch)
       for (const child of children) {
         // what this child still has queued goes first, in order (critical-sync, the exit hook)
-        for (const job of child.jobs.splice(0)) {
+        const queued = child.jobs.splice(0)
+        // the writer may be waiting for room on this child; flush for it to be idle
+        child.notifyRoom()
+        child.notifyIdle()
+        for (const job of queued) {
           try {
             child.sink.writeSync!(job.batch)
             child.written += child.accepted(job.batch)
@@ -416,18 +442,20 @@ export const make = (
             job.outcome.settle(undefined)
           } catch (error) {
             child.failed += child.accepted(job.batch)
-            job.outcome.settle(`${child.sink.name}: ${failureReason(error)}`)
+            job.outcome.settle(`${child.sink.name}: ${failureReason(error)}`, child.accepted(job.batch))
           }
         }
+        if (known || batch.length === 0) continue
         try {
           child.sink.writeSync!(batch)
           child.written += child.accepted(batch)
+          child.batches++
         } catch (error) {
           child.failed += child.accepted(batch)
           failures.push(`${child.sink.name}: ${error instanceof Error ? error.message : String(error)}`)
         }
       }
-      if (failures.length === children.length) {
+      if (failures.length > 0 && failures.length === children.length) {
         throw sinkError({ sink: name, reason: `every sink failed: ${failures.join("; ")}`, retryable: false })
       }
       if (failures.length > 0) {

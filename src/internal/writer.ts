@@ -412,7 +412,12 @@ export class Writer implements WriterSignal {
     this.closing = true
     const inFlight = this.inFlight
     this.inFlight = NO_RECORDS
-    fallback.drainNow(this.parts.queue, inFlight)
+    if (inFlight.length > 0 && settledByFanOut(this.parts.sink, inFlight)) {
+      // a fan-out's sink took it and the others have it queued (written first by drainNow): not again
+      this.parts.accounting.written += inFlight.length
+      this.parts.accounting.batches++
+      fallback.drainNow(this.parts.queue)
+    } else fallback.drainNow(this.parts.queue, inFlight)
   }
 
   /**
@@ -432,7 +437,13 @@ export class Writer implements WriterSignal {
       }).pipe(Effect.interruptible, Effect.timeoutOption(shutdownTimeout))
       if (Option.isNone(drained)) {
         if (fiber !== undefined) yield* Fiber.interruptFork(fiber)
-        const leftover: Array<LogRecord> = [...this.inFlight]
+        // a batch a fan-out's sink already took (the writer waited for room on a slower one) is written
+        const taken = this.inFlight.length > 0 && settledByFanOut(sink, this.inFlight)
+        if (taken) {
+          accounting.written += this.inFlight.length
+          accounting.batches++
+        }
+        const leftover: Array<LogRecord> = taken ? [] : [...this.inFlight]
         queue.drainInto(queue.size, (captured, seq) => void leftover.push(normalize(captured, seq)))
         accounting.failed += leftover.length
         this.inFlight = NO_RECORDS
