@@ -264,11 +264,7 @@ export class Writer implements WriterSignal {
             toStderr([], `sink ${sink.name} wrote ${n - rejected} of ${n} record(s): ${failureReason(Cause.flatten(cause))}`)
             return
           }
-          if (settledByFanOut(sink, batch)) {
-            accounting.written += n
-            accounting.batches++
-            return
-          }
+          if (this.takenByFanOut(batch)) return
           accounting.failed += n
           toStderr(
             batch,
@@ -412,12 +408,19 @@ export class Writer implements WriterSignal {
     this.closing = true
     const inFlight = this.inFlight
     this.inFlight = NO_RECORDS
-    if (inFlight.length > 0 && settledByFanOut(this.parts.sink, inFlight)) {
-      // a fan-out's sink took it and the others have it queued (written first by drainNow): not again
-      this.parts.accounting.written += inFlight.length
-      this.parts.accounting.batches++
-      fallback.drainNow(this.parts.queue)
-    } else fallback.drainNow(this.parts.queue, inFlight)
+    // a batch a fan-out's sink took is queued for the others (written first by drainNow): not again
+    fallback.drainNow(this.parts.queue, this.takenByFanOut(inFlight) ? NO_RECORDS : inFlight)
+  }
+
+  /**
+   * A batch the writer gave up waiting for (its retries, shutdown, the process's exit) that a
+   * fan-out's sink took anyway (the others being slower) counts as written; `true` when it did.
+   */
+  private takenByFanOut(batch: ReadonlyArray<LogRecord>): boolean {
+    if (batch.length === 0 || !settledByFanOut(this.parts.sink, batch)) return false
+    this.parts.accounting.written += batch.length
+    this.parts.accounting.batches++
+    return true
   }
 
   /**
@@ -438,12 +441,7 @@ export class Writer implements WriterSignal {
       if (Option.isNone(drained)) {
         if (fiber !== undefined) yield* Fiber.interruptFork(fiber)
         // a batch a fan-out's sink already took (the writer waited for room on a slower one) is written
-        const taken = this.inFlight.length > 0 && settledByFanOut(sink, this.inFlight)
-        if (taken) {
-          accounting.written += this.inFlight.length
-          accounting.batches++
-        }
-        const leftover: Array<LogRecord> = taken ? [] : [...this.inFlight]
+        const leftover: Array<LogRecord> = this.takenByFanOut(this.inFlight) ? [] : [...this.inFlight]
         queue.drainInto(queue.size, (captured, seq) => void leftover.push(normalize(captured, seq)))
         accounting.failed += leftover.length
         this.inFlight = NO_RECORDS
