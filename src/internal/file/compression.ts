@@ -87,7 +87,6 @@ export class GzipWorker {
   private worker: Worker | undefined
   private idleTimer: ReturnType<typeof setTimeout> | undefined
   private readonly pending = new Map<number, Pending>()
-  private readonly pendingRaw = new Set<string>()
   private nextId = 0
 
   constructor(private readonly level: number) {}
@@ -97,11 +96,9 @@ export class GzipWorker {
     const id = this.nextId++
     let outcome: Error | undefined | null = null
     let wake: ((error: Error | undefined) => void) | undefined
-    this.pendingRaw.add(raw)
     this.pending.set(id, {
       raw,
       settle: (error) => {
-        this.pendingRaw.delete(raw)
         outcome = error
         wake?.(error)
       }
@@ -113,7 +110,6 @@ export class GzipWorker {
     } catch (error) {
       // no thread could be started (resource limits): this file stays raw, the writer goes on
       this.pending.delete(id)
-      this.pendingRaw.delete(raw)
       outcome = error instanceof Error ? error : new Error(String(error))
     }
     return Effect.async<void, Error>((resume) => {
@@ -182,7 +178,8 @@ export class GzipWorker {
 
   /** Files handed to the thread and not finished: retention leaves them alone. */
   isPending(raw: string): boolean {
-    return this.pendingRaw.has(raw)
+    for (const job of this.pending.values()) if (job.raw === raw) return true
+    return false
   }
 
   /** The stopped thread's half-written files (the next start would remove them too). */
