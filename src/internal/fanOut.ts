@@ -125,6 +125,8 @@ class Outcome {
 
 interface Job {
   readonly batch: ReadonlyArray<LogRecord>
+  /** The records of the batch this child takes (`Child.accepted`), counted once. */
+  readonly records: number
   readonly outcome: Outcome
   /** The first attempt, when `write` began it inline (it suspended, or failed) */
   readonly first?: Effect.Effect<void, unknown> | undefined
@@ -160,6 +162,12 @@ class Child {
     return n
   }
 
+  /** It took a batch of `records` records. */
+  wrote(records: number): void {
+    this.written += records
+    this.batches++
+  }
+
   stats(): SinkStats {
     return { sink: this.sink.name, written: this.written, failed: this.failed, retries: this.retries, batches: this.batches }
   }
@@ -171,9 +179,8 @@ class Child {
   offer(job: Job): void {
     // a healthy child past twice the bound: the logger stopped waiting for room (its writeTimeout)
     if (this.jobs.length >= MAX_BEHIND && (!this.healthy || this.jobs.length >= 2 * MAX_BEHIND)) {
-      const lacked = this.accepted(job.batch)
-      this.failed += lacked
-      job.outcome.settle(`${this.sink.name} is ${this.jobs.length} batches behind`, lacked)
+      this.failed += job.records
+      job.outcome.settle(`${this.sink.name} is ${this.jobs.length} batches behind`, job.records)
       return
     }
     this.jobs.push(job)
@@ -256,7 +263,7 @@ const writeChild = (
   retry: Schedule.Schedule<unknown, unknown>,
   timeout: Duration.Duration
 ): Effect.Effect<string | undefined> => {
-  const batch = job.batch
+  const { batch, records } = job
   let attempts = 0
   return Effect.suspend((): Effect.Effect<void, Failure> => {
     if (attempts++ > 0) child.retries++
@@ -279,15 +286,14 @@ const writeChild = (
     Effect.matchCause({
       onSuccess: () => {
         child.succeeded()
-        child.written += child.accepted(batch)
-        child.batches++
+        child.wrote(records)
         return undefined
       },
       onFailure: (cause) => {
         // interrupted: the scope is closing, and its finalizer counts this batch
         if (Cause.isInterruptedOnly(cause)) return undefined
         child.failing()
-        child.failed += child.accepted(batch)
+        child.failed += records
         const failure = Cause.failureOption(cause)
         const reason = failure._tag === "Some" ? failure.value.reason : "interrupted"
         return `${child.sink.name} failed after ${attempts} attempt(s): ${reason}`
@@ -349,7 +355,7 @@ export const make = (
         const job = yield* child.next // current from here (see `next`)
         const failure = yield* writeChild(child, job, settings.retry, timeout)
         child.current = undefined
-        job.outcome.settle(failure, child.accepted(job.batch))
+        job.outcome.settle(failure, job.records)
         child.notifyIdle()
       }))
     const reporter = new LackReporter()
@@ -363,27 +369,25 @@ export const make = (
           const left = [...(child.current === undefined ? [] : [child.current]), ...child.jobs.splice(0)]
           child.current = undefined
           for (const job of left) {
-            const lacked = child.accepted(job.batch)
-            child.failed += lacked
-            job.outcome.settle(`${child.sink.name} closed before writing it`, lacked)
+            child.failed += job.records
+            job.outcome.settle(`${child.sink.name} closed before writing it`, job.records)
           }
         })
       )
     }
 
     const runSyncExit = Runtime.runSyncExit(yield* Effect.runtime<never>())
-    const writeInline = (child: Child, batch: ReadonlyArray<LogRecord>, outcome: Outcome): void => {
-      const exit = runSyncExit(Effect.suspend(() => child.sink.write(batch)))
+    const writeInline = (child: Child, job: Job): void => {
+      const exit = runSyncExit(Effect.suspend(() => child.sink.write(job.batch)))
       if (Exit.isSuccess(exit)) {
         child.succeeded()
-        child.written += child.accepted(batch)
-        child.batches++
-        return outcome.settle(undefined)
+        child.wrote(job.records)
+        return job.outcome.settle(undefined)
       }
       // it suspended (its fiber goes on: the child's fiber waits for it) or failed: retried there
       const suspended = isSuspended(exit)
       const first: Effect.Effect<void, unknown> = suspended !== undefined ? joinOrStop(suspended) : Effect.failCause(exit.cause)
-      child.offer({ batch, outcome, first })
+      child.offer({ ...job, first })
     }
 
     // The logger retries a write it stopped waiting for (writeTimeout) with the same batch: it
@@ -395,13 +399,15 @@ export const make = (
         if (outcome === undefined) {
           // a sink that takes none of the batch (withMinimumLevel) is not asked: an empty write
           // would count as accepting it, and would mark a hanging sink healthy again
-          const takers = children.filter((child) => child.accepted(batch) > 0)
-          outcome = new Outcome(batch, takers.length, reporter)
+          const shares = children.map((child) => child.accepted(batch))
+          outcome = new Outcome(batch, shares.filter((records) => records > 0).length, reporter)
           outcomes.set(batch, outcome)
-          for (const child of takers) {
+          for (const [i, child] of children.entries()) {
+            const job: Job = { batch, records: shares[i]!, outcome }
+            if (job.records === 0) continue
             // a child with nothing behind writes now, on this fiber: a synchronous sink (a file)
             // keeps the logger's writer synchronous, as without a fan-out
-            child.idle ? writeInline(child, batch, outcome) : child.offer({ batch, outcome })
+            child.idle ? writeInline(child, job) : child.offer(job)
           }
         }
         const decided = outcome
@@ -437,19 +443,17 @@ export const make = (
         for (const job of queued) {
           try {
             child.sink.writeSync!(job.batch)
-            child.written += child.accepted(job.batch)
-            child.batches++
+            child.wrote(job.records)
             job.outcome.settle(undefined)
           } catch (error) {
-            child.failed += child.accepted(job.batch)
-            job.outcome.settle(`${child.sink.name}: ${failureReason(error)}`, child.accepted(job.batch))
+            child.failed += job.records
+            job.outcome.settle(`${child.sink.name}: ${failureReason(error)}`, job.records)
           }
         }
         if (known || batch.length === 0) continue
         try {
           child.sink.writeSync!(batch)
-          child.written += child.accepted(batch)
-          child.batches++
+          child.wrote(child.accepted(batch))
         } catch (error) {
           child.failed += child.accepted(batch)
           failures.push(`${child.sink.name}: ${error instanceof Error ? error.message : String(error)}`)
