@@ -99,14 +99,13 @@ const runEffect = async (sampler: Sampler, withLogger: boolean) => {
     caller: sampler.summary(),
     lines,
     // with no logger nothing is offered to one
-    offered: withLogger ? records : 0,
-    written: withLogger ? lines : 0,
-    dropped: withLogger ? records - lines : 0,
-    failed: 0,
-    fallback: 0,
+    ...lineCounts(withLogger ? records : 0, withLogger ? lines : 0),
     extra: { fibers: FIBERS }
   })
 }
+
+/** A peer without stats: what reached the file is written, the rest dropped. */
+const lineCounts = (offered: number, lines: number) => ({ offered, written: lines, dropped: offered - lines, failed: 0, fallback: 0 })
 
 const runPino = async (sampler: Sampler) => {
   const destination = pino.destination({ dest: file, sync: false })
@@ -133,11 +132,7 @@ const runPino = async (sampler: Sampler) => {
     seconds,
     caller: sampler.summary(),
     lines,
-    offered: records,
-    written: lines,
-    dropped: records - lines,
-    failed: 0,
-    fallback: 0,
+    ...lineCounts(records, lines),
     extra: { fibers: FIBERS }
   })
 }
